@@ -1,0 +1,4 @@
+from .runner_config import (SUPPORTED_SCOPES, build_runner, load_config, merge_test_args,
+                            merge_train_args)
+
+__all__ = ['SUPPORTED_SCOPES', 'load_config', 'merge_train_args', 'merge_test_args', 'build_runner']

@@ -1,0 +1,177 @@
+"""Every workaround mmrsfm applies to upstream packages on current Python / torch / numpy.
+
+Each fix is a small function, applied once by :func:`apply_all` when ``mmrsfm`` is imported
+(before any OpenMMLab module is imported by our tools), and each has a test in
+``tests/test_compat.py`` that fails without it. Nothing here turns a safety check off globally.
+
+Fixes:
+
+* :func:`allow_mmengine_checkpoint_types` - torch >= 2.6 loads with ``weights_only=True`` by
+  default; mmengine checkpoints hold numpy arrays/scalars (``meta``) and ``HistoryBuffer``
+  objects (``message_hub``), so ``load_checkpoint`` and ``--resume`` fail. Exactly those types are
+  allow-listed with :func:`torch.serialization.add_safe_globals`.
+* :func:`explain_unsafe_checkpoints` - a checkpoint holding any other object still fails, now with
+  a message naming the file and the explicit opt-in (:func:`trust_checkpoints`, or
+  ``--unsafe-load-checkpoint`` in ``tools/train.py`` / ``tools/test.py``).
+* :func:`support_cpu_distributed` - mmengine's PyTorch launcher calls ``torch.cuda.set_device``
+  unconditionally and the runner wraps models with ``device_ids=[LOCAL_RANK]``; on a machine
+  without CUDA both fail. The process group is then started with gloo, without ``set_device``,
+  and CPU modules are wrapped with ``device_ids=None``.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pickle
+import warnings
+from typing import Any, Callable, Iterator, List
+
+import numpy as np
+import torch
+
+_APPLIED: List[str] = []
+_TRUST_ENV = 'MMRSFM_TRUST_CHECKPOINTS'
+
+
+# --------------------------------------------------------------------------- checkpoints
+def mmengine_checkpoint_safe_globals() -> List[Any]:
+    """The exact non-tensor types an mmengine checkpoint pickles.
+
+    ``meta`` holds numpy scalars and arrays (e.g. ``dataset_meta`` palettes, seeds, metric
+    values); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
+    numpy arrays. numpy pickles arrays through ``_reconstruct``, dtypes and scalar factories,
+    whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    safe: List[Any] = [np.ndarray, np.dtype, HistoryBuffer]
+    for module_name in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', DeprecationWarning)
+            try:
+                module = __import__(module_name, fromlist=['_reconstruct'])
+            except ImportError:
+                continue
+        for name in ('_reconstruct', 'scalar'):
+            obj = getattr(module, name, None)
+            if obj is not None:
+                # Register under the name pickles use, which may differ from __module__.
+                safe.append((obj, f'{module_name}.{name}'))
+    # Concrete dtype classes (numpy >= 1.25 pickles np.dtype('float64') as dtypes.Float64DType).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe.extend(
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType') and isinstance(getattr(dtypes, name), type))
+    # Scalar types themselves (np.float64(1.0) pickles as scalar(dtype, bytes)).
+    safe.extend([np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                 np.uint64, np.float16, np.float32, np.float64, np.complex64, np.complex128])
+    return safe
+
+
+def allow_mmengine_checkpoint_types() -> None:
+    """Allow-list the types of :func:`mmengine_checkpoint_safe_globals` for weights-only loads."""
+    torch.serialization.add_safe_globals(mmengine_checkpoint_safe_globals())
+
+
+def checkpoints_trusted() -> bool:
+    """Whether the user opted in to full (unsafe) unpickling of checkpoint files."""
+    return os.environ.get(_TRUST_ENV, '0') == '1'
+
+
+@contextlib.contextmanager
+def trust_checkpoints(enabled: bool = True) -> Iterator[None]:
+    """Within the context, mmengine loads local checkpoints with ``weights_only=False``.
+
+    Only for files you trust: unpickling can run arbitrary code. Legacy checkpoints that hold
+    objects beyond tensors, numpy values and mmengine's ``HistoryBuffer`` need this.
+    """
+    previous = os.environ.get(_TRUST_ENV)
+    os.environ[_TRUST_ENV] = '1' if enabled else '0'
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_TRUST_ENV, None)
+        else:
+            os.environ[_TRUST_ENV] = previous
+
+
+def _load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
+    """mmengine's local-file loader with weights-only loading and an actionable error."""
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    if checkpoints_trusted():
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise pickle.UnpicklingError(
+            f'{filename}: the checkpoint holds objects that weights-only loading does not allow '
+            f'({err}). If you trust this file, load it with --unsafe-load-checkpoint '
+            f'(tools/train.py, tools/test.py), mmrsfm.compat.trust_checkpoints(), or '
+            f'{_TRUST_ENV}=1.') from err
+
+
+def explain_unsafe_checkpoints() -> None:
+    """Route mmengine's local (``prefix=''``) checkpoint loader through our safe loader."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_local_checkpoint, force=True)
+
+
+# --------------------------------------------------------------------------- distributed
+def _cpu_aware_init_dist_pytorch(original: Callable) -> Callable:
+
+    @functools.wraps(original)
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs: Any) -> None:
+        if torch.cuda.is_available():
+            return original(backend, init_backend=init_backend, **kwargs)
+        if backend != 'gloo':
+            warnings.warn(f'CUDA is not available: starting the process group with the gloo '
+                          f'backend instead of {backend!r}.')
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+    return init_dist_pytorch
+
+
+def _cpu_aware_ddp_init(original: Callable) -> Callable:
+
+    @functools.wraps(original)
+    def ddp_init(self: torch.nn.Module, module: torch.nn.Module, *args: Any,
+                 **kwargs: Any) -> None:
+        devices = {p.device.type for p in module.parameters()}
+        if devices == {'cpu'}:
+            # DDP rejects device_ids for CPU modules; mmengine always passes [LOCAL_RANK].
+            kwargs['device_ids'] = None
+            kwargs.pop('output_device', None)
+        original(self, module, *args, **kwargs)
+
+    return ddp_init
+
+
+def support_cpu_distributed() -> None:
+    """Make mmengine's ``pytorch`` launcher and DDP wrapper work on CPU-only machines (gloo)."""
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+
+    dist_utils._init_dist_pytorch = _cpu_aware_init_dist_pytorch(dist_utils._init_dist_pytorch)
+    MMDistributedDataParallel.__init__ = _cpu_aware_ddp_init(MMDistributedDataParallel.__init__)
+
+
+# --------------------------------------------------------------------------- entry point
+FIXES = {
+    'allow_mmengine_checkpoint_types': allow_mmengine_checkpoint_types,
+    'explain_unsafe_checkpoints': explain_unsafe_checkpoints,
+    'support_cpu_distributed': support_cpu_distributed,
+}
+
+
+def apply_all() -> List[str]:
+    """Apply every fix once (idempotent); return the names of the fixes applied so far."""
+    for name, fix in FIXES.items():
+        if name not in _APPLIED:
+            fix()
+            _APPLIED.append(name)
+    return list(_APPLIED)

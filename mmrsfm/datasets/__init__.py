@@ -1,0 +1,8 @@
+"""Datasets, registered into the registry of the toolbox that trains on them.
+
+* :class:`DIORDataset` - DIOR horizontal boxes for mmdet (``default_scope='mmdet'``).
+  DIOR-R oriented boxes use mmrotate's own ``DIORDataset`` (``default_scope='mmrotate'``).
+"""
+from .dior import DIOR_CLASSES, DIORDataset
+
+__all__ = ['DIORDataset', 'DIOR_CLASSES']

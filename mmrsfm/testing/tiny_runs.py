@@ -1,0 +1,155 @@
+"""Shrink a real benchmark config to a CPU run of seconds on tiny synthetic data.
+
+Used by the quick start (``tools/quickstart.py``) and by the tests: the model, dataset class,
+metric and training loop stay those of the real config; only data location, image size, batch
+size, schedule length and pretrained-weight downloads change.
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Callable, Dict, List
+
+from mmengine.config import Config, ConfigDict
+
+from .rs_formats import write_dior, write_dota, write_loveda, write_scene_folder
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: task -> real config it shrinks (relative to the repository root).
+TASK_CONFIGS: Dict[str, str] = {
+    'classification': 'configs/benchmarks/classification/resnet50_8xb32-100e_aid.py',
+    'detection': 'configs/benchmarks/detection/faster-rcnn_r50_fpn_1x_dior.py',
+    'rotated-detection': 'mmrotate::oriented_rcnn/oriented-rcnn-le90_r50_fpn_1x_dota.py',
+    'segmentation': 'configs/benchmarks/segmentation/upernet_r50_4xb4-80k_loveda-512x512.py',
+}
+
+#: task -> metric key the toolbox reports.
+TASK_METRICS: Dict[str, str] = {
+    'classification': 'accuracy/top1',
+    'detection': 'pascal_voc/mAP',
+    'rotated-detection': 'dota/mAP',
+    'segmentation': 'mIoU',
+}
+
+
+def write_tiny_data(task: str, data_root: str, seed: int = 0) -> None:
+    """Write the tiny dataset of ``task`` in its real on-disk format under ``data_root``."""
+    writers: Dict[str, Callable[[], object]] = {
+        'classification': lambda: write_scene_folder(data_root, seed=seed),
+        'detection': lambda: write_dior(data_root, {'train': 2, 'val': 2, 'test': 2}, seed=seed),
+        'rotated-detection': lambda: write_dota(data_root, 'trainval', num_images=4, seed=seed),
+        'segmentation': lambda: write_loveda(data_root, seed=seed),
+    }
+    _check_task(task)
+    writers[task]()
+
+
+def _check_task(task: str) -> None:
+    if task not in TASK_CONFIGS:
+        raise ValueError(f'unknown task {task!r}; choose one of {sorted(TASK_CONFIGS)}')
+
+
+def _loader(cfg: ConfigDict, batch_size: int) -> None:
+    cfg.batch_size = batch_size
+    cfg.num_workers = 0
+    cfg.persistent_workers = False
+
+
+def _datasets(loader_cfg: ConfigDict) -> List[ConfigDict]:
+    dataset = loader_cfg.dataset
+    return list(dataset.datasets) if dataset.type == 'ConcatDataset' else [dataset]
+
+
+def _shrink_classification(cfg: Config, data_root: str) -> None:
+    cfg.model.backbone.init_cfg = None
+    cfg.model.head.num_classes = 3
+    cfg.data_preprocessor.num_classes = 3
+    train_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='PackInputs'),
+    ]
+    test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+    for loader, pipeline in ((cfg.train_dataloader, train_pipeline),
+                             (cfg.val_dataloader, test_pipeline),
+                             (cfg.test_dataloader, test_pipeline)):
+        _loader(loader, 4)
+        loader.dataset.data_root = data_root
+        loader.dataset.pipeline = pipeline
+    cfg.param_scheduler = None
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
+
+
+def _shrink_detection(cfg: Config, data_root: str, scale: int = 256) -> None:
+    cfg.model.backbone.init_cfg = None
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        _loader(loader, 2 if loader is cfg.train_dataloader else 1)
+        for dataset in _datasets(loader):
+            dataset.data_root = data_root
+            for step in dataset.pipeline:
+                if step.type.endswith('Resize'):
+                    step.scale = (scale, scale)
+    cfg.param_scheduler = None
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2, val_interval=2)
+
+
+def _shrink_rotated_detection(cfg: Config, data_root: str) -> None:
+    _shrink_detection(cfg, data_root)
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.ann_file = 'trainval/annfiles/'
+        loader.dataset.data_prefix = dict(img_path='trainval/images/')
+
+
+def _shrink_segmentation(cfg: Config, data_root: str, size: int = 64) -> None:
+    cfg.model.pretrained = None
+    cfg.model.data_preprocessor.size = (size, size)
+    cfg.model.test_cfg = dict(mode='whole')
+    train_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations', reduce_zero_label=True),
+        dict(type='RandomCrop', crop_size=(size, size), cat_max_ratio=0.75),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackSegInputs'),
+    ]
+    test_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations', reduce_zero_label=True),
+        dict(type='PackSegInputs'),
+    ]
+    for loader, pipeline in ((cfg.train_dataloader, train_pipeline),
+                             (cfg.val_dataloader, test_pipeline),
+                             (cfg.test_dataloader, test_pipeline)):
+        _loader(loader, 2 if loader is cfg.train_dataloader else 1)
+        loader.dataset.data_root = data_root
+        loader.dataset.pipeline = pipeline
+    cfg.param_scheduler = None
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4, val_interval=4)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=4)
+
+
+SHRINKERS: Dict[str, Callable[[Config, str], None]] = {
+    'classification': _shrink_classification,
+    'detection': _shrink_detection,
+    'rotated-detection': _shrink_rotated_detection,
+    'segmentation': _shrink_segmentation,
+}
+
+
+def make_tiny_config(task: str, data_root: str, work_dir: str) -> Config:
+    """Load the real config of ``task`` and shrink it to a seconds-long CPU run.
+
+    Returns:
+        The config, also dumped to ``<work_dir>/<task>_tiny.py`` so ``tools/train.py`` can run it.
+    """
+    _check_task(task)
+    path = TASK_CONFIGS[task]
+    cfg = Config.fromfile(path if '::' in path else osp.join(REPO_ROOT, path))
+    SHRINKERS[task](cfg, data_root)
+    cfg.work_dir = work_dir
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.randomness = dict(seed=0)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    os.makedirs(work_dir, exist_ok=True)
+    cfg.dump(osp.join(work_dir, f'{task}_tiny.py'))
+    return cfg

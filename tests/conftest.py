@@ -1,0 +1,41 @@
+import json
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def run_tool(args: List[str], cwd: str, timeout: int = 900, env: Dict[str, str] = None
+             ) -> subprocess.CompletedProcess:
+    """Run a repository tool in a fresh interpreter; fail the test with its output on error."""
+    full_env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='2', **(env or {}))
+    result = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True,
+                            timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f'{" ".join(args)} exited {result.returncode}\n--- stdout\n'
+                    f'{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}')
+    return result
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """All records of the (latest run's) ``vis_data/scalars.json`` under ``work_dir``."""
+    runs = sorted(d for d in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
+    assert runs, f'no scalars.json under {work_dir}'
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        return [json.loads(line) for line in f]
+
+
+def assert_finite(value, what: str) -> None:
+    assert isinstance(value, (int, float)) and math.isfinite(value), f'{what} = {value!r}'
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
