@@ -35,17 +35,36 @@ _TRUST_ENV = 'MMRSFM_TRUST_CHECKPOINTS'
 
 
 # --------------------------------------------------------------------------- checkpoints
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stand-in for ``builtins.getattr`` while unpickling: only HistoryBuffer's statistics.
+
+    A pickled ``HistoryBuffer`` refers to its statistics methods as ``getattr(HistoryBuffer,
+    'mean')``; allowing the real ``getattr`` would hand any attribute of any allowed object to
+    the file, so only these lookups are served.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    # The built-in statistics are registered lazily (first HistoryBuffer()); custom ones via
+    # HistoryBuffer.register_statistics.
+    builtin = ('min', 'max', 'current', 'mean')
+    if obj is HistoryBuffer and (name in builtin or name in HistoryBuffer._statistics_methods):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'checkpoint asks for getattr({obj!r}, {name!r}), which is not '
+                                 'part of an mmengine checkpoint')
+
+
 def mmengine_checkpoint_safe_globals() -> List[Any]:
     """The exact non-tensor types an mmengine checkpoint pickles.
 
     ``meta`` holds numpy scalars and arrays (e.g. ``dataset_meta`` palettes, seeds, metric
     values); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
-    numpy arrays. numpy pickles arrays through ``_reconstruct``, dtypes and scalar factories,
+    numpy arrays and name their statistics methods through ``getattr``. numpy pickles arrays through ``_reconstruct``, dtypes and scalar factories,
     whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
     """
     from mmengine.logging import HistoryBuffer
 
-    safe: List[Any] = [np.ndarray, np.dtype, HistoryBuffer]
+    safe: List[Any] = [np.ndarray, np.dtype, HistoryBuffer,
+                       (_history_buffer_getattr, 'builtins.getattr')]
     for module_name in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', DeprecationWarning)
@@ -98,8 +117,11 @@ def trust_checkpoints(enabled: bool = True) -> Iterator[None]:
             os.environ[_TRUST_ENV] = previous
 
 
-def _load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
-    """mmengine's local-file loader with weights-only loading and an actionable error."""
+def load_from_local(filename: str, map_location: Any = None) -> Any:
+    """mmengine's local-file loader with weights-only loading and an actionable error.
+
+    (Named like mmengine's loader, whose name its log line prints.)
+    """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
@@ -118,7 +140,7 @@ def _load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
 def explain_unsafe_checkpoints() -> None:
     """Route mmengine's local (``prefix=''``) checkpoint loader through our safe loader."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=_load_local_checkpoint, force=True)
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
 
 
 # --------------------------------------------------------------------------- distributed

@@ -76,15 +76,29 @@ def test_untrusted_objects_are_refused_with_an_actionable_error(tmp_path):
         CheckpointLoader.load_checkpoint(str(path))
 
 
-def test_safe_globals_are_exactly_the_listed_types():
-    allowed = torch.serialization.get_safe_globals()
-    names = {getattr(g[0] if isinstance(g, tuple) else g, '__name__', '') for g in allowed}
-    assert 'HistoryBuffer' in names and 'ndarray' in names
-    # No catch-all entries: every allowed global is a numpy type/factory or HistoryBuffer.
-    for g in allowed:
-        obj = g[0] if isinstance(g, tuple) else g
+def test_allowed_globals_are_exactly_mmengine_checkpoint_types():
+    allowed = compat.mmengine_checkpoint_safe_globals()
+    registered = torch.serialization.get_safe_globals()
+    names = set()
+    for entry in allowed:
+        assert entry in registered
+        obj, alias = entry if isinstance(entry, tuple) else (entry, '')
         module = getattr(obj, '__module__', '') or ''
-        assert module.startswith(('numpy', 'mmengine.logging')), obj
+        names.add(getattr(obj, '__name__', ''))
+        # numpy types/factories, HistoryBuffer, and our restricted stand-in for getattr.
+        assert module.startswith(('numpy', 'mmengine.logging')) or (
+            obj is compat._history_buffer_getattr and alias == 'builtins.getattr'), entry
+    assert {'HistoryBuffer', 'ndarray', 'dtype', '_reconstruct', 'scalar'} <= names
+    assert getattr not in registered and pickle.loads not in registered
+
+
+def test_getattr_stand_in_serves_only_history_buffer_statistics():
+    from mmengine.logging import HistoryBuffer
+    assert compat._history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(pickle.UnpicklingError):
+        compat._history_buffer_getattr(HistoryBuffer, '__init__')
+    with pytest.raises(pickle.UnpicklingError):
+        compat._history_buffer_getattr(os, 'system')
 
 
 CPU_DDP_SCRIPT = """

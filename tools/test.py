@@ -6,6 +6,8 @@ mmrotate); the config's ``default_scope`` selects the toolbox. Examples::
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
+import json
+import numbers
 import os
 import sys
 
@@ -47,7 +49,8 @@ def main() -> None:
     with trust_checkpoints(args.unsafe_load_checkpoint):
         runner = build_runner(cfg)
         metrics = runner.test()
-    print(f'metrics: {metrics}')
+    printable = {k: float(v) if isinstance(v, numbers.Real) else str(v) for k, v in metrics.items()}
+    print(f'metrics: {json.dumps(printable)}')
 
 
 if __name__ == '__main__':

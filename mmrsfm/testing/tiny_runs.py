@@ -20,7 +20,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TASK_CONFIGS: Dict[str, str] = {
     'classification': 'configs/benchmarks/classification/resnet50_8xb32-100e_aid.py',
     'detection': 'configs/benchmarks/detection/faster-rcnn_r50_fpn_1x_dior.py',
-    'rotated-detection': 'mmrotate::oriented_rcnn/oriented-rcnn-le90_r50_fpn_1x_dota.py',
+    'rotated-detection': 'configs/benchmarks/rotated_detection/oriented-rcnn-le90_r50_fpn_1x_dota.py',
     'segmentation': 'configs/benchmarks/segmentation/upernet_r50_4xb4-80k_loveda-512x512.py',
 }
 
@@ -143,13 +143,11 @@ def make_tiny_config(task: str, data_root: str, work_dir: str) -> Config:
         The config, also dumped to ``<work_dir>/<task>_tiny.py`` so ``tools/train.py`` can run it.
     """
     _check_task(task)
-    path = TASK_CONFIGS[task]
-    cfg = Config.fromfile(path if '::' in path else osp.join(REPO_ROOT, path))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, TASK_CONFIGS[task]))
     SHRINKERS[task](cfg, data_root)
     cfg.work_dir = work_dir
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
     os.makedirs(work_dir, exist_ok=True)
     cfg.dump(osp.join(work_dir, f'{task}_tiny.py'))
     return cfg

@@ -1,6 +1,6 @@
 """tools/train.py and tools/test.py on a real config of each toolbox, on tiny generated data in
 the benchmark's real on-disk format, evaluated with the toolbox's real metric."""
-import ast
+import json
 import glob
 import os.path as osp
 
@@ -43,7 +43,7 @@ def test_train_then_test(task, tmp_path, python):
     result = run_tool([python, 'tools/test.py', config, checkpoints[-1], '--work-dir', work_dir,
                        '--out', osp.join(work_dir, 'preds.pkl')], cwd=REPO_ROOT)
     line = [ln for ln in result.stdout.splitlines() if ln.startswith('metrics: ')][-1]
-    metrics = ast.literal_eval(line[len('metrics: '):])
+    metrics = json.loads(line[len('metrics: '):])
     assert_finite(metrics[metric], metric)
     # The checkpoint evaluated by tools/test.py is the one validated at the end of training.
     assert metrics[metric] == pytest.approx(evaluated[-1][metric], abs=1e-6)
