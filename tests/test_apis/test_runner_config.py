@@ -1,3 +1,4 @@
+"""mmrsfm.apis.runner_config: config loading and the train/test flags."""
 import pytest
 
 from mmrsfm.apis import load_config, merge_test_args, merge_train_args

@@ -1,5 +1,6 @@
-"""tools/train.py and tools/test.py on a real config of each toolbox, on tiny generated data in
-the benchmark's real on-disk format, evaluated with the toolbox's real metric."""
+"""tools/train.py and tools/test.py on a real config of each toolbox, shrunk by
+mmrsfm.testing.tiny_runs to tiny generated data in the benchmark's real on-disk format, and
+evaluated with the toolbox's real metric."""
 import json
 import glob
 import os.path as osp
