@@ -7,8 +7,8 @@ Each fix is a small function, applied once by :func:`apply_all` when ``mmrsfm`` 
 Fixes:
 
 * :func:`allow_mmengine_checkpoint_types` - torch >= 2.6 loads with ``weights_only=True`` by
-  default; mmengine checkpoints hold numpy arrays/scalars (``meta``) and ``HistoryBuffer``
-  objects (``message_hub``), so ``load_checkpoint`` and ``--resume`` fail. Exactly those types are
+  default; mmengine checkpoints hold numpy arrays/scalars and ``ConfigDict`` values (``meta``)
+  and ``HistoryBuffer`` objects (``message_hub``), so ``load_checkpoint`` and ``--resume`` fail. Exactly those types are
   allow-listed with :func:`torch.serialization.add_safe_globals`.
 * :func:`explain_unsafe_checkpoints` - a checkpoint holding any other object still fails, now with
   a message naming the file and the explicit opt-in (:func:`trust_checkpoints`, or
@@ -57,13 +57,15 @@ def mmengine_checkpoint_safe_globals() -> List[Any]:
     """The exact non-tensor types an mmengine checkpoint pickles.
 
     ``meta`` holds numpy scalars and arrays (e.g. ``dataset_meta`` palettes, seeds, metric
-    values); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
+    values) and ``ConfigDict`` values (``dataset_meta`` entries written in a config, e.g. class
+    groups); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
     numpy arrays and name their statistics methods through ``getattr``. numpy pickles arrays through ``_reconstruct``, dtypes and scalar factories,
     whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
     """
+    from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
 
-    safe: List[Any] = [np.ndarray, np.dtype, HistoryBuffer,
+    safe: List[Any] = [np.ndarray, np.dtype, HistoryBuffer, ConfigDict,
                        (_history_buffer_getattr, 'builtins.getattr')]
     for module_name in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         with warnings.catch_warnings():

@@ -24,13 +24,15 @@ def _python(code: str, env=None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def mmengine_style_checkpoint(tmp_path):
     """A checkpoint holding what an mmengine Runner writes besides tensors."""
+    from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
     buffer = HistoryBuffer()
     buffer.update(0.5)
     buffer.update(np.float64(0.25))
     ckpt = {
         'meta': {'seed': np.int64(3), 'epoch': 2, 'best_score': np.float32(0.75),
-                 'dataset_meta': {'palette': np.array([[0, 1, 2]], dtype=np.uint8)}},
+                 'dataset_meta': {'palette': np.array([[0, 1, 2]], dtype=np.uint8),
+                                  'class_groups': ConfigDict(head=[0], tail=[1, 2])}},
         'state_dict': {'w': torch.ones(2)},
         'message_hub': {'log_scalars': {'train/loss': buffer}, 'runtime_info': {'iter': 6}},
     }
@@ -53,6 +55,7 @@ def test_mmengine_checkpoint_loads_with_fix(mmengine_style_checkpoint):
     ckpt = CheckpointLoader.load_checkpoint(mmengine_style_checkpoint)
     assert ckpt['meta']['seed'] == 3 and ckpt['meta']['seed'].dtype == np.int64
     np.testing.assert_array_equal(ckpt['meta']['dataset_meta']['palette'], [[0, 1, 2]])
+    assert ckpt['meta']['dataset_meta']['class_groups'].tail == [1, 2]
     assert ckpt['message_hub']['log_scalars']['train/loss'].mean() == pytest.approx(0.375)
     torch.testing.assert_close(ckpt['state_dict']['w'], torch.ones(2))
 
@@ -86,9 +89,9 @@ def test_allowed_globals_are_exactly_mmengine_checkpoint_types():
         module = getattr(obj, '__module__', '') or ''
         names.add(getattr(obj, '__name__', ''))
         # numpy types/factories, HistoryBuffer, and our restricted stand-in for getattr.
-        assert module.startswith(('numpy', 'mmengine.logging')) or (
+        assert module.startswith(('numpy', 'mmengine.logging', 'mmengine.config')) or (
             obj is compat._history_buffer_getattr and alias == 'builtins.getattr'), entry
-    assert {'HistoryBuffer', 'ndarray', 'dtype', '_reconstruct', 'scalar'} <= names
+    assert {'HistoryBuffer', 'ConfigDict', 'ndarray', 'dtype', '_reconstruct', 'scalar'} <= names
     assert getattr not in registered and pickle.loads not in registered
 
 

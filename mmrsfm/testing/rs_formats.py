@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -205,23 +205,28 @@ def write_loveda(root: str,
 
 def write_scene_folder(root: str,
                        classes: Sequence[str] = ('Airport', 'Beach', 'Forest'),
-                       per_class: int = 4,
+                       per_class: Union[int, Sequence[int]] = 4,
                        val_per_class: int = 2,
                        size: int = 64,
                        seed: int = 0) -> Dict[str, List[str]]:
-    """Write an AID / RESISC-45-style scene set: ``root/<Class>/<class>_<n>.jpg``.
+    """Write an AID / RESISC-45-style scene set (or any ImageFolder set, e.g. DOTA-LT object
+    crops): ``root/<Class>/<class>_<n>.jpg``.
 
     Also writes mmpretrain ``CustomDataset`` annotation files ``train.txt`` / ``val.txt`` (one
     ``<relative path> <label index>`` line per image), split per class.
+
+    Args:
+        per_class: Training images per class, one number or one per class (long-tailed sets).
 
     Returns:
         The annotation lines per split.
     """
     rng = np.random.RandomState(seed)
+    train_counts = [per_class] * len(classes) if isinstance(per_class, int) else list(per_class)
     lines: Dict[str, List[str]] = {'train': [], 'val': []}
     for label, name in enumerate(classes):
         os.makedirs(osp.join(root, name), exist_ok=True)
-        for n in range(per_class + val_per_class):
+        for n in range(train_counts[label] + val_per_class):
             image = _background(rng, size)
             colour = np.array(_class_colour(label))
             for _ in range(3):
@@ -229,7 +234,7 @@ def write_scene_folder(root: str,
                 cv2.fillPoly(image, [np.round(corners).astype(np.int32)], colour.tolist())
             rel = f'{name}/{name.lower()}_{n + 1}.jpg'
             cv2.imwrite(osp.join(root, rel), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            lines['train' if n < per_class else 'val'].append(f'{rel} {label}')
+            lines['train' if n < train_counts[label] else 'val'].append(f'{rel} {label}')
     for split, split_lines in lines.items():
         with open(osp.join(root, f'{split}.txt'), 'w') as f:
             f.write('\n'.join(split_lines) + '\n')

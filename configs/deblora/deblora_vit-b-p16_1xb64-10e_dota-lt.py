@@ -1,0 +1,29 @@
+# debLoRA stage 3: a second LoRA g_phi on the stage-1 backbone, trained to the calibrated features
+# written by stage 2 (tools/deblora/cluster_features.py). No classifier: evaluate the exported
+# backbone with linear-probe_vit-b-p16_1xb64-30e_dota-lt.py.
+_base_ = ['./lora_vit-b-p16_1xb64-20e_dota-lt.py']
+
+stage1_dir = 'work_dirs/lora_vit-b-p16_1xb64-20e_dota-lt'
+model = dict(
+    _delete_=True,
+    type='DebLoRA',
+    backbone={{_base_.model.backbone}},
+    adapted_checkpoint=stage1_dir + '/epoch_20.pth',
+    calibration=stage1_dir + '/calibration.npz',
+    lora=dict(alpha=16, rank=16, drop_rate=0.0, targets=[dict(type='qkv')]))
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=9, by_epoch=True, begin=1, end=10, eta_min=1e-6),
+]
+train_cfg = dict(by_epoch=True, max_epochs=10)
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+test_cfg = None
+test_dataloader = None
+test_evaluator = None
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+                                     save_best=None))

@@ -1,0 +1,19 @@
+# CPU-sized debLoRA stage 3 matching lora_vit-tiny-p8-32px_1xb8-2e_dota-lt.py.
+_base_ = ['./lora_vit-tiny-p8-32px_1xb8-2e_dota-lt.py']
+
+stage1_dir = 'work_dirs/deblora_tiny/lora'
+model = dict(
+    _delete_=True,
+    type='DebLoRA',
+    backbone={{_base_.model.backbone}},
+    adapted_checkpoint=stage1_dir + '/epoch_2.pth',
+    calibration=stage1_dir + '/calibration.npz',
+    lora=dict(alpha=4, rank=4, targets=[dict(type='qkv')]))
+train_cfg = dict(by_epoch=True, max_epochs=2)
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+test_cfg = None
+test_dataloader = None
+test_evaluator = None
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, save_best=None))
