@@ -92,7 +92,7 @@ def main() -> None:
               f'model.calibration={calibration}'])):
         backbone = osp.join(work_dir, f'backbone_{name}.pth')
         run('tools/model_converters/export_lora_backbone.py', cfg, ckpt, backbone,
-            '--cfg-options', init, *extra, *data)
+            '--cfg-options', init, *extra)
         probe_dir = osp.join(work_dir, f'probe_{name}')
         run('tools/train.py', PROBE_CFG, '--work-dir', probe_dir, '--cfg-options',
             f'model.backbone.init_cfg.checkpoint={backbone}', *data)

@@ -1,0 +1,52 @@
+"""The three debLoRA stages + export + linear probe through the real tools, on tiny generated
+DOTA-LT-style data (tools/deblora/run_tiny_pipeline.py), then the feature-analysis tool."""
+import json
+import math
+import os.path as osp
+
+import numpy as np
+
+from tests.conftest import REPO_ROOT, assert_finite, run_tool
+
+
+def test_tiny_deblora_pipeline(tmp_path, python):
+    work = str(tmp_path / 'deblora')
+    result = run_tool([python, 'tools/deblora/run_tiny_pipeline.py', '--work-dir', work],
+                      cwd=REPO_ROOT, timeout=1500)
+    print(result.stdout[-600:])
+
+    summary = json.load(open(osp.join(work, 'lora', 'calibration.json')))
+    counts = np.array(summary['class_counts'])
+    assert counts.sum() == summary['num_samples']
+    # Minimum cluster size N / (K * rho) with K = 8, rho = 2.
+    assert min(summary['cluster_sizes']) >= math.ceil(summary['num_samples'] / 16)
+    assert sum(summary['cluster_sizes']) == summary['num_samples']
+    # Tail classes come from the config's class_groups; only those are calibrated, with
+    # alpha = min(1, 10 / ir).
+    tail = [0, 1, 3, 5, 8, 11]
+    assert summary['calibrated_classes'] == [c for c in tail if counts.max() / counts[c] > 10]
+    for c, a in enumerate(summary['alpha']):
+        expected = min(1.0, 10 * counts[c] / counts.max()) if c in tail else 1.0
+        assert abs(a - expected) < 1e-3
+
+    results = json.load(open(osp.join(work, 'results.json')))
+    for name in ('LoRA', 'debLoRA'):
+        for key in ('macro_f1', 'head_f1', 'middle_f1', 'tail_f1'):
+            value = results[name][f'long-tail/{key}']
+            assert_finite(value, f'{name} {key}')
+            assert 0.0 <= value <= 100.0
+
+    out_dir = str(tmp_path / 'analysis')
+    probe_cfg = osp.join(REPO_ROOT, 'configs', 'deblora',
+                         'linear-probe_vit-tiny-p8-32px_1xb8-5e_dota-lt.py')
+    backbone = osp.join(work, 'backbone_debLoRA.pth')
+    run_tool([python, 'tools/deblora/analyze_features.py', probe_cfg,
+              osp.join(work, 'probe_debLoRA', 'epoch_5.pth'), '--split', 'test', '--out-dir',
+              out_dir, '--cfg-options', f'model.backbone.init_cfg.checkpoint={backbone}',
+              f'test_dataloader.dataset.data_root={osp.join(work, "data")}'], cwd=REPO_ROOT)
+    report = json.load(open(osp.join(out_dir, 'feature_report.json')))
+    for key in ('inter_head_tail', 'inter_tail_tail', 'intra_tail'):
+        assert_finite(report[key], key)
+        assert 0.0 <= report[key] <= 2.0
+    assert report['num_samples'] == 15 * 5
+    assert osp.getsize(osp.join(out_dir, 'feature_pca.png')) > 1000
