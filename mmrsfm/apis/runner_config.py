@@ -80,9 +80,7 @@ def merge_train_args(cfg: Config,
         if not torch.cuda.is_available():
             raise RuntimeError(f'{config_path}: --amp needs a CUDA device; none is available')
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_type == 'AmpOptimWrapper':
-            pass  # the config already trains with mixed precision
-        elif optim_type != 'OptimWrapper':
+        if optim_type not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'{config_path}: --amp replaces optim_wrapper.type OptimWrapper, '
                              f'but the config uses {optim_type}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

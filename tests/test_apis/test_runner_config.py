@@ -51,3 +51,16 @@ def test_test_out_appends_a_dump_metric(tmp_path):
     assert cfg.load_from == 'c.pth'
     with pytest.raises(ValueError, match='.pkl'):
         merge_test_args(load_config(path), path, 'c.pth', out='r.json')
+
+
+def test_amp_switches_the_optim_wrapper_or_explains(tmp_path):
+    import torch
+    path = _write(tmp_path, 'default_scope = "mmpretrain"\n'
+                  'optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="SGD"))\n')
+    if torch.cuda.is_available():
+        cfg = merge_train_args(load_config(path), path, amp=True)
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    else:
+        with pytest.raises(RuntimeError, match='--amp needs a CUDA device'):
+            merge_train_args(load_config(path), path, amp=True)

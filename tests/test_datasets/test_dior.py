@@ -1,4 +1,4 @@
-"""mmrsfm's DIORDataset (mmdet) against an independent parse of the XML files it reads."""
+"""mmrsfm.datasets.dior: DIORDataset (mmdet) against an independent parse of the XML files it reads."""
 import os.path as osp
 import xml.etree.ElementTree as ET
 
