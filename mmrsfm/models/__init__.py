@@ -1,2 +1,3 @@
-"""Models, registered into the registry of the toolbox they extend (mmpretrain for peft/)."""
+"""Models, registered into the registry of the toolbox they extend (mmpretrain)."""
 from .peft import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403

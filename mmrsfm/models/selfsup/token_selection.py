@@ -1,0 +1,248 @@
+"""SelectiveMAE's token selection: HOG scoring of patches, visible/target selection, and
+Progressive Semantic Token Selection (PSTS).
+
+Token budget for L patches: ``V = int(L * (1 - mask_ratio))`` visible tokens go through the
+encoder, ``T = int(L * recon_ratio)`` reconstruction targets are chosen among the other ``L - V``;
+the rest take part in neither. (ViT-B/16 at 224 px: L = 196, V = 29, T = 49.)
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+SAMPLING_MODES = ('topk', 'softmax', 'random')
+PSTS_ORDERS = ('near', 'far', 'random')
+
+
+def hog_cell_histograms(images: torch.Tensor, cell_size: int = 8,
+                        num_bins: int = 9) -> torch.Tensor:
+    """Per-channel histograms of oriented gradients, (B, C, H // cell, W // cell, num_bins).
+
+    As ``skimage.feature.hog`` computes them before block normalisation: central differences
+    (zero on the border rows/columns), unsigned orientation in [0, 180) degrees split into
+    ``num_bins`` equal bins without interpolation, each cell holding the mean over its pixels of
+    the gradient magnitude of those pixels whose orientation falls in the bin. Pixels beyond the
+    last full cell are ignored.
+
+    Args:
+        images: (B, C, H, W) float images (any scale).
+    """
+    b, c, h, w = images.shape
+    hc, wc = h // cell_size, w // cell_size
+    if hc == 0 or wc == 0:
+        raise ValueError(f'images of {h}x{w} px are smaller than one {cell_size}-px cell')
+    x = images if images.is_floating_point() else images.float()
+    g_row = torch.zeros_like(x)
+    g_col = torch.zeros_like(x)
+    g_row[..., 1:-1, :] = x[..., 2:, :] - x[..., :-2, :]
+    g_col[..., :, 1:-1] = x[..., :, 2:] - x[..., :, :-2]
+    magnitude = torch.hypot(g_row, g_col)[..., :hc * cell_size, :wc * cell_size]
+    orientation = torch.rad2deg(torch.atan2(g_row, g_col)).remainder(180.0)
+    orientation = orientation[..., :hc * cell_size, :wc * cell_size]
+    bins = (orientation / (180.0 / num_bins)).floor().clamp_(max=num_bins - 1)
+    hists = [
+        F.avg_pool2d(magnitude * (bins == i), cell_size).unsqueeze(-1) for i in range(num_bins)
+    ]
+    return torch.cat(hists, dim=-1)
+
+
+def hog_patch_scores(images: torch.Tensor, patch_size: int = 16, cell_size: int = 8,
+                     num_bins: int = 9) -> torch.Tensor:
+    """Gradient richness of every patch, (B, L) with L = (H / p) * (W / p), row-major.
+
+    The score is the energy (sum of squares) of the patch's un-normalised HOG vector
+    (C channels x (p / cell)^2 cells x bins): strong, consistent edges score high, flat patches
+    score ~0. (The authors' code standardises the vector before averaging, which makes every
+    score ~0 and the selection uniformly random.)
+    """
+    b, c, h, w = images.shape
+    if h % patch_size or w % patch_size or patch_size % cell_size:
+        raise ValueError(f'image size {h}x{w} must be divisible by the patch size {patch_size}, '
+                         f'itself divisible by the HOG cell size {cell_size}')
+    hist = hog_cell_histograms(images, cell_size, num_bins)  # (B, C, Hc, Wc, bins)
+    k = patch_size // cell_size
+    hp, wp = h // patch_size, w // patch_size
+    energy = hist.pow(2).sum(dim=(1, 4))  # (B, Hc, Wc)
+    return energy.reshape(b, hp, k, wp, k).sum(dim=(2, 4)).reshape(b, hp * wp)
+
+
+def token_budget(num_patches: int, mask_ratio: float, recon_ratio: float) -> Tuple[int, int]:
+    """``(V, T)``: numbers of visible and target tokens; errors for impossible combinations."""
+    if not 0.0 < mask_ratio < 1.0:
+        raise ValueError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
+    if not 0.0 < recon_ratio <= mask_ratio:
+        raise ValueError(f'recon_ratio must be in (0, mask_ratio={mask_ratio}]: targets are '
+                         f'chosen among the masked tokens, got {recon_ratio}')
+    visible = int(num_patches * (1 - mask_ratio))
+    targets = int(num_patches * recon_ratio)
+    if visible < 1 or targets < 1:
+        raise ValueError(f'{num_patches} patches with mask_ratio {mask_ratio} and recon_ratio '
+                         f'{recon_ratio} leave {visible} visible and {targets} target tokens; '
+                         'both must be >= 1')
+    return visible, targets
+
+
+def _take_top(key: torch.Tensor, available: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices (B, k) of the k largest ``key`` entries among ``available`` (B, L) per sample."""
+    return key.masked_fill(~available, float('-inf')).topk(k, dim=1).indices
+
+
+def _order_key(order: str, similarity: torch.Tensor) -> torch.Tensor:
+    if order == 'near':
+        return similarity
+    if order == 'far':
+        return -similarity
+    return torch.rand_like(similarity)
+
+
+@MODELS.register_module()
+class HOGTokenSelector(BaseModule):
+    """Chooses SelectiveMAE's visible tokens and reconstruction targets from HOG scores.
+
+    Args:
+        patch_size: ViT patch size in pixels.
+        mask_ratio: Share of patches hidden from the encoder. Defaults to 0.85.
+        recon_ratio: Share of patches reconstructed (chosen among the hidden). Defaults to 0.25.
+        sampling: ``'topk'`` (highest scores), ``'softmax'`` (sampled without replacement with
+            probabilities softmax(standardised score / temperature)) or ``'random'`` (uniform;
+            the authors' effective behaviour). Used for targets, and for visible tokens without
+            PSTS.
+        temperature: Softmax temperature.
+        psts: Progressive Semantic Token Selection of the visible tokens, e.g.
+            ``dict(seed_ratio=0.5, num_steps=2, boundaries=(280, 300, 580, 600))``: the first
+            ``seed_ratio`` of the visible tokens are the highest-scoring seeds, the rest are added
+            in ``num_steps`` steps by max-cosine-similarity to the selected set of the token
+            features (patch + position embeddings), ``near`` (most similar) until
+            ``boundaries[0]``, ramping to ``far`` (least similar) by ``boundaries[1]``, ``far``
+            until ``boundaries[2]``, ramping to ``random`` by ``boundaries[3]``. Boundaries are
+            epochs, or fractions of the schedule when all are <= 1. ``None`` disables PSTS.
+    """
+
+    def __init__(self,
+                 patch_size: int = 16,
+                 mask_ratio: float = 0.85,
+                 recon_ratio: float = 0.25,
+                 sampling: str = 'topk',
+                 temperature: float = 1.0,
+                 cell_size: int = 8,
+                 num_bins: int = 9,
+                 psts: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if sampling not in SAMPLING_MODES:
+            raise ValueError(f'sampling must be one of {SAMPLING_MODES}, got {sampling!r}')
+        token_budget(196, mask_ratio, recon_ratio)  # fail at build time on impossible ratios
+        self.patch_size = patch_size
+        self.mask_ratio = mask_ratio
+        self.recon_ratio = recon_ratio
+        self.sampling = sampling
+        self.temperature = temperature
+        self.cell_size = cell_size
+        self.num_bins = num_bins
+        self.psts = None
+        if psts is not None:
+            psts = dict(psts)
+            boundaries = tuple(float(b) for b in psts.pop('boundaries', (0.35, 0.375, 0.725, 0.75)))
+            if len(boundaries) != 4 or list(boundaries) != sorted(boundaries):
+                raise ValueError(f'psts.boundaries must be 4 increasing values, got {boundaries}')
+            self.psts = dict(seed_ratio=psts.pop('seed_ratio', 0.5),
+                             num_steps=int(psts.pop('num_steps', 2)), boundaries=boundaries)
+            if psts:
+                raise ValueError(f'unknown psts keys {sorted(psts)}')
+            if not 0.0 < self.psts['seed_ratio'] <= 1.0 or self.psts['num_steps'] < 1:
+                raise ValueError(f'need 0 < psts.seed_ratio <= 1 and psts.num_steps >= 1, got '
+                                 f'{self.psts}')
+        self.epoch, self.max_epochs = 0, 1
+
+    def set_epoch(self, epoch: int, max_epochs: int) -> None:
+        """Advance the PSTS stage (called by ``PSTSStageHook`` before every epoch)."""
+        self.epoch, self.max_epochs = int(epoch), max(int(max_epochs), 1)
+
+    def stage(self) -> Tuple[str, str, float]:
+        """``(first, second, w)``: a share ``w`` of each step's tokens is taken in ``first``
+        order, the rest in ``second`` order, at the current epoch."""
+        if self.psts is None:
+            return ('random', 'random', 1.0)
+        b0, b1, b2, b3 = self.psts['boundaries']
+        if b3 <= 1.0:  # fractions of the schedule
+            b0, b1, b2, b3 = (b * self.max_epochs for b in (b0, b1, b2, b3))
+        e = float(self.epoch)
+        if e < b0:
+            return ('near', 'near', 1.0)
+        if e < b1:
+            return ('near', 'far', 1.0 - (e - b0) / (b1 - b0))
+        if e < b2:
+            return ('far', 'far', 1.0)
+        if e < b3:
+            return ('far', 'random', 1.0 - (e - b2) / (b3 - b2))
+        return ('random', 'random', 1.0)
+
+    def _sample(self, scores: torch.Tensor, available: torch.Tensor, k: int) -> torch.Tensor:
+        if self.sampling == 'topk':
+            key = scores
+        elif self.sampling == 'random':
+            key = torch.rand_like(scores)
+        else:
+            # Gumbel top-k = sampling without replacement from softmax(z / temperature).
+            z = (scores - scores.mean(1, keepdim=True)) / (scores.std(1, keepdim=True) + 1e-6)
+            uniform = torch.rand_like(scores).clamp_(1e-9, 1 - 1e-9)
+            key = z / self.temperature - torch.log(-torch.log(uniform))
+        return _take_top(key, available, k)
+
+    def _progressive(self, scores: torch.Tensor, token_feats: torch.Tensor,
+                     num_visible: int) -> torch.Tensor:
+        b, num_patches = scores.shape
+        num_seeds = max(1, int(num_visible * self.psts['seed_ratio']))
+        selected = torch.zeros_like(scores, dtype=torch.bool)
+        selected.scatter_(1, scores.topk(num_seeds, dim=1).indices, True)
+        feats = F.normalize(token_feats.detach().float(), dim=-1)
+        cosine = feats @ feats.transpose(1, 2)  # (B, L, L)
+        first, second, w = self.stage()
+        remaining, steps = num_visible - num_seeds, self.psts['num_steps']
+        sizes = [remaining // steps + (1 if i >= steps - remaining % steps else 0)
+                 for i in range(steps)]
+        for size in sizes:
+            if size == 0:
+                continue
+            # s(u): max similarity of each token to the tokens selected so far.
+            similarity = cosine.masked_fill(~selected[:, None, :], float('-inf')).amax(-1)
+            n_first = int(round(w * size))
+            for order, n in ((first, n_first), (second, size - n_first)):
+                if n > 0:
+                    picked = _take_top(_order_key(order, similarity), ~selected, n)
+                    selected.scatter_(1, picked, True)
+        return selected
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor,
+                token_feats: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Select tokens for a batch.
+
+        Args:
+            images: (B, C, H, W) network inputs; H and W divisible by ``patch_size``.
+            token_feats: (B, L, D) patch + position embeddings, needed with PSTS.
+
+        Returns:
+            ``visible`` (B, V) and ``targets`` (B, T) token indices (sorted), and the HOG scores
+            (B, L).
+        """
+        scores = hog_patch_scores(images, self.patch_size, self.cell_size, self.num_bins)
+        b, num_patches = scores.shape
+        num_visible, num_targets = token_budget(num_patches, self.mask_ratio, self.recon_ratio)
+        everything = torch.ones_like(scores, dtype=torch.bool)
+        if self.psts is not None:
+            if token_feats is None or token_feats.shape[:2] != (b, num_patches):
+                raise ValueError(f'PSTS needs token_feats of shape ({b}, {num_patches}, D), got '
+                                 f'{None if token_feats is None else tuple(token_feats.shape)}')
+            visible_mask = self._progressive(scores, token_feats, num_visible)
+        else:
+            visible_mask = torch.zeros_like(everything)
+            visible_mask.scatter_(1, self._sample(scores, everything, num_visible), True)
+        targets = self._sample(scores, ~visible_mask, num_targets)
+        visible = visible_mask.nonzero()[:, 1].reshape(b, num_visible)
+        return visible, targets.sort(dim=1).values, scores
