@@ -1,0 +1,2 @@
+"""Training-loop components (hooks), registered into mmpretrain's registries."""
+from .hooks import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .psts_hook import PSTSStageHook
+
+__all__ = ['PSTSStageHook']

@@ -1,0 +1,49 @@
+"""Advance SelectiveMAE's Progressive Semantic Token Selection stage every epoch."""
+from __future__ import annotations
+
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+from mmrsfm.models.selfsup.token_selection import HOGTokenSelector
+
+
+@HOOKS.register_module()
+class PSTSStageHook(Hook):
+    """Sets the progress of every :class:`HOGTokenSelector` in the model during training.
+
+    Epoch-based loops: ``set_epoch(epoch, max_epochs)`` before each epoch. Iteration-based loops:
+    ``set_epoch(iter, max_iters)`` before each iteration, so the PSTS boundaries must then be
+    fractions of the schedule. Runs in every process (no rank check), so all ranks select with
+    the same stage; logs each stage change.
+    """
+    priority = 'NORMAL'
+
+    def __init__(self) -> None:
+        self._last_stage = None
+
+    def _selectors(self, runner):
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        selectors = [m for m in model.modules() if isinstance(m, HOGTokenSelector)]
+        if not selectors:
+            raise RuntimeError('PSTSStageHook: the model has no HOGTokenSelector')
+        return selectors
+
+    def _update(self, runner, epoch: int, max_epochs: int) -> None:
+        for selector in self._selectors(runner):
+            selector.set_epoch(epoch, max_epochs)
+        stage = self._selectors(runner)[0].stage()
+        if stage[:2] != (self._last_stage or (None, None))[:2]:
+            runner.logger.info(f'PSTS stage at {epoch}/{max_epochs}: {stage[0]}'
+                               + (f' -> {stage[1]} ({stage[2]:.2f} {stage[0]})'
+                                  if stage[0] != stage[1] else ''))
+        self._last_stage = stage
+
+    def before_train_epoch(self, runner) -> None:
+        from mmengine.runner import EpochBasedTrainLoop
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            self._update(runner, runner.epoch, runner.max_epochs)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        from mmengine.runner import EpochBasedTrainLoop
+        if not isinstance(runner.train_loop, EpochBasedTrainLoop):
+            self._update(runner, runner.iter, runner.max_iters)
