@@ -1,0 +1,118 @@
+"""CrossMAE-style decoder of SelectiveMAE: only the reconstruction targets are decoded, as queries
+cross-attending to the encoder output."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from mmcv.cnn import build_norm_layer
+from mmengine.model import BaseModule
+from mmpretrain.models.utils import build_2d_sincos_position_embedding, resize_pos_embed
+from mmpretrain.registry import MODELS
+from torch import nn
+
+
+class CrossAttentionBlock(nn.Module):
+    """``x += CrossAttn(LN(x), W y); x += MLP(LN(x))`` with a per-block projection ``W`` of the
+    encoder output ``y`` to the decoder width.
+
+    Args:
+        dims: Decoder width (queries).
+        context_dims: Encoder width (keys / values before projection).
+    """
+
+    def __init__(self, dims: int, context_dims: int, num_heads: int, mlp_ratio: float = 4.0,
+                 norm_cfg: dict = dict(type='LN', eps=1e-6)) -> None:
+        super().__init__()
+        self.norm_query = build_norm_layer(norm_cfg, dims)[1]
+        self.context_proj = nn.Linear(context_dims, dims)
+        self.attn = nn.MultiheadAttention(dims, num_heads, batch_first=True)
+        self.norm_mlp = build_norm_layer(norm_cfg, dims)[1]
+        hidden = int(dims * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dims, hidden), nn.GELU(), nn.Linear(hidden, dims))
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, dims) queries; context: (B, 1 + V, context_dims) encoder output."""
+        kv = self.context_proj(context)
+        x = x + self.attn(self.norm_query(x), kv, kv, need_weights=False)[0]
+        return x + self.mlp(self.norm_mlp(x))
+
+
+@MODELS.register_module()
+class CrossAttentionDecoder(BaseModule):
+    """Decodes pixel values at the target patches only.
+
+    Queries are a learnable mask token plus the (fixed, sin-cos) decoder position embedding of each
+    target patch; each block cross-attends to the encoder output (cls + visible tokens).
+
+    Args:
+        num_patches: Patches of the pretraining size (square grid), e.g. 196 for 224 / 16; other
+            sizes interpolate the position embedding.
+        patch_size: Pixels per patch side.
+        in_chans: Image channels.
+        embed_dim: Encoder width.
+        decoder_embed_dim: Decoder width (512 in the paper's recipe).
+        decoder_depth: Decoder blocks (12 in the paper's recipe).
+        decoder_num_heads: Attention heads (16).
+    """
+
+    def __init__(self,
+                 num_patches: int = 196,
+                 patch_size: int = 16,
+                 in_chans: int = 3,
+                 embed_dim: int = 768,
+                 decoder_embed_dim: int = 512,
+                 decoder_depth: int = 12,
+                 decoder_num_heads: int = 16,
+                 mlp_ratio: float = 4.0,
+                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.grid = int(num_patches**0.5)
+        if self.grid**2 != num_patches:
+            raise ValueError(f'num_patches must be a square grid, got {num_patches}')
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
+        self.decoder_pos_embed = nn.Parameter(
+            torch.zeros(1, num_patches, decoder_embed_dim), requires_grad=False)
+        self.blocks = nn.ModuleList([
+            CrossAttentionBlock(decoder_embed_dim, embed_dim, decoder_num_heads, mlp_ratio,
+                                norm_cfg) for _ in range(decoder_depth)
+        ])
+        self.norm = build_norm_layer(norm_cfg, decoder_embed_dim)[1]
+        self.pred = nn.Linear(decoder_embed_dim, patch_size**2 * in_chans)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        pos = build_2d_sincos_position_embedding(self.grid, self.decoder_pos_embed.shape[-1],
+                                                 cls_token=False)
+        self.decoder_pos_embed.data.copy_(pos.float())
+        nn.init.normal_(self.mask_token, std=0.02)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, latent: torch.Tensor, targets: torch.Tensor,
+                patch_resolution: Tuple[int, int]) -> torch.Tensor:
+        """Predict the pixels of the target patches.
+
+        Args:
+            latent: (B, 1 + V, embed_dim) encoder output.
+            targets: (B, T) target patch indices (row-major in ``patch_resolution``).
+            patch_resolution: (rows, cols) of the patch grid of this batch.
+
+        Returns:
+            (B, T, patch_size**2 * in_chans) predicted (normalised) pixels.
+        """
+        pos = resize_pos_embed(self.decoder_pos_embed, (self.grid, self.grid), patch_resolution,
+                               mode='bicubic', num_extra_tokens=0)
+        pos = pos.expand(len(targets), -1, -1)
+        index = targets.unsqueeze(-1).expand(-1, -1, pos.shape[-1])
+        x = self.mask_token + torch.gather(pos, 1, index)
+        for block in self.blocks:
+            x = block(x, latent)
+        return self.pred(self.norm(x))

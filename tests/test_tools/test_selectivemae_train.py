@@ -1,0 +1,33 @@
+"""One short SelectiveMAE pretraining through tools/train.py with the CPU config, on a generated
+OpticalRS-13M-style folder (one sub-folder per source dataset)."""
+import glob
+import os.path as osp
+
+import torch
+
+from mmrsfm.testing import write_scene_folder
+from tests.conftest import REPO_ROOT, assert_finite, read_scalars, run_tool
+
+CONFIG = osp.join(REPO_ROOT, 'configs', 'selectivemae',
+                  'selectivemae_vit-tiny-p8-32px_1xb8-2e_opticalrs-13m-cpu.py')
+
+
+def test_selectivemae_trains_with_psts(tmp_path, python):
+    data_root = str(tmp_path / 'OpticalRS-13M')
+    write_scene_folder(data_root, classes=('MillionAID', 'NWPU-RESISC45'), per_class=8,
+                       val_per_class=0, size=48)
+    work_dir = str(tmp_path / 'work')
+    result = run_tool([python, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
+                       f'train_dataloader.dataset.data_root={data_root}',
+                       'model.token_selector.psts.boundaries=[0.5,0.6,0.8,0.9]'], cwd=REPO_ROOT)
+    log = result.stdout + result.stderr
+    # Two epochs: the hook switches PSTS from 'near' (epoch 0) to 'far -> random' ... at epoch 1.
+    assert 'PSTS stage at 0/2: near' in log
+    assert 'PSTS stage at 1/2: near -> far' in log
+    losses = [r['loss'] for r in read_scalars(work_dir) if 'loss' in r]
+    assert len(losses) == 4  # 16 images / batch 8 x 2 epochs
+    for loss in losses:
+        assert_finite(loss, 'reconstruction loss')
+    ckpt = torch.load(sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))[-1],
+                      weights_only=False)
+    assert any(k.startswith('neck.blocks.1.attn') for k in ckpt['state_dict'])
