@@ -1,6 +1,8 @@
 # OpticalRS-13M (unlabelled): images under one sub-folder per source dataset,
-# data/OpticalRS-13M/<source>/<image>. Pretraining transform of the paper.
-dataset_type = 'CustomDataset'
+# data/OpticalRS-13M/<source>/<image>, optionally listed in data/OpticalRS-13M/index.txt (set
+# index_file='index.txt' to skip the folder walk at start). Pretraining transform of the paper.
+custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
+dataset_type = 'OpticalRS13M'
 data_root = 'data/OpticalRS-13M/'
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
@@ -20,5 +22,5 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='', with_label=False,
+    dataset=dict(type=dataset_type, data_root=data_root, index_file=None,
                  pipeline=train_pipeline))

@@ -1,0 +1,108 @@
+"""OpticalRS-13M (Wang et al., 2024): unlabelled optical remote-sensing images for pretraining.
+
+Data card: about 13M RGB images (64-1024 px after curation) gathered from public RS datasets,
+one sub-folder per source dataset::
+
+    data/OpticalRS-13M/<source>/<image>.{jpg,png,tif,...}
+    data/OpticalRS-13M/index.txt      # optional: one relative image path per line
+
+With an index file the dataset starts without walking 13M files; without one it walks the folder
+once (``OpticalRS13M.write_index`` saves that walk for next time).
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+import tempfile
+from typing import List, Optional, Sequence
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+from mmpretrain.registry import DATASETS, TRANSFORMS
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+@DATASETS.register_module()
+class OpticalRS13M(BaseDataset):
+    """Unlabelled OpticalRS-13M images for self-supervised pretraining (mmpretrain).
+
+    An image that cannot be read or decoded is skipped with a warning naming the file and the
+    running count of such images; mmengine's ``BaseDataset`` then serves another random image in
+    its place, so the epoch keeps its length (the warning says so).
+
+    Args:
+        data_root: Dataset folder.
+        index_file: Optional text file (relative to ``data_root``) listing one image path per
+            line, relative to ``data_root``. Lines starting with ``#`` are ignored.
+        extensions: Image file suffixes considered when walking the folder.
+        pipeline: Data transforms, e.g. ``LoadImageFromFile``, ``RandomResizedCrop``,
+            ``PackInputs``.
+    """
+
+    METAINFO = {'classes': ()}
+
+    def __init__(self,
+                 data_root: str = '',
+                 index_file: Optional[str] = None,
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 pipeline: Sequence = (),
+                 **kwargs) -> None:
+        self.index_file = index_file
+        self.extensions = tuple(e.lower() for e in extensions)
+        self.num_unreadable = 0
+        # Build transforms from mmpretrain's registry whatever the current default scope.
+        transforms = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        super().__init__(data_root=data_root, ann_file='', pipeline=transforms, **kwargs)
+
+    @staticmethod
+    def walk(data_root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
+        """Relative paths of every image under ``data_root``, sorted."""
+        if not osp.isdir(data_root):
+            raise FileNotFoundError(f'OpticalRS-13M folder {data_root} does not exist')
+        found = []
+        for folder, _, files in os.walk(data_root):
+            for name in files:
+                if name.lower().endswith(tuple(extensions)):
+                    found.append(osp.relpath(osp.join(folder, name), data_root))
+        return sorted(found)
+
+    @classmethod
+    def write_index(cls, data_root: str, index_file: str,
+                    extensions: Sequence[str] = IMG_EXTENSIONS) -> int:
+        """Walk ``data_root`` and write its index atomically; returns the number of images."""
+        paths = cls.walk(data_root, extensions)
+        directory = osp.dirname(osp.abspath(index_file))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
+        with os.fdopen(fd, 'w') as f:
+            f.write('\n'.join(paths) + '\n')
+        os.replace(tmp, index_file)
+        return len(paths)
+
+    def load_data_list(self) -> List[dict]:
+        if self.index_file:
+            index = osp.join(self.data_root, self.index_file)
+            if not osp.isfile(index):
+                raise FileNotFoundError(f'OpticalRS-13M index file {index} does not exist')
+            with open(index) as f:
+                paths = [ln.strip() for ln in f if ln.strip() and not ln.startswith('#')]
+            source = index
+        else:
+            paths = self.walk(self.data_root, self.extensions)
+            source = self.data_root
+        if not paths:
+            raise ValueError(f'no image found in {source}')
+        return [dict(img_path=osp.join(self.data_root, p)) for p in paths]
+
+    def prepare_data(self, idx: int):
+        try:
+            return super().prepare_data(idx)
+        except (OSError, ValueError, AssertionError) as err:
+            self.num_unreadable += 1
+            path = self.get_data_info(idx)['img_path']
+            print_log(f'OpticalRS-13M: skipping unreadable image {path} '
+                      f'({type(err).__name__}: {err}); another image is served in its place, '
+                      f'{self.num_unreadable} unreadable so far in this process',
+                      logger='current', level=30)
+            return None  # BaseDataset.__getitem__ then draws another index
