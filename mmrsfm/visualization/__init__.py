@@ -1,0 +1,4 @@
+"""Visualisation helpers (figures are drawn by the tools in tools/analysis_tools)."""
+from .selection import selection_panels, unpatchify
+
+__all__ = ['selection_panels', 'unpatchify']

@@ -1,0 +1,192 @@
+"""Training-step throughput, peak memory and FLOPs of SelectiveMAE against mmpretrain's MAE, same
+backbone, batch and input, measured in one process run.
+
+    python tools/analysis_tools/benchmark_pretrain.py --arch b --batch 8 --steps 3
+    python tools/analysis_tools/benchmark_pretrain.py --arch l --batch 64 --steps 20 --device cuda --amp
+
+Prints steps/s of each, their ratio, peak memory (CUDA max allocated on GPU; peak RSS growth on
+CPU, measured after resetting the kernel's high-water mark), the share of SelectiveMAE's step
+spent in token selection, and the FLOPs of one forward pass of each (mmengine's FlopAnalyzer).
+"""
+import argparse
+import copy
+import gc
+import multiprocessing
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+import mmrsfm  # noqa: E402,F401
+
+DIMS = {'b': 768, 'l': 1024}
+
+
+def build_model(name: str, arch: str, decoder_depth: int, img: int):
+    import mmrsfm.models  # noqa: F401
+    from mmpretrain.registry import MODELS
+    head = dict(type='MAEPretrainHead', norm_pix=True, patch_size=16,
+                loss=dict(type='PixelReconstructionLoss', criterion='L2'))
+    preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1])
+    num_patches = (img // 16)**2
+    selective = dict(
+        type='SelectiveMAE',
+        backbone=dict(type='SelectiveMAEViT', arch=arch, img_size=img, patch_size=16),
+        neck=dict(type='CrossAttentionDecoder', num_patches=num_patches, embed_dim=DIMS[arch],
+                  decoder_embed_dim=512, decoder_depth=decoder_depth, decoder_num_heads=16),
+        head=head,
+        token_selector=dict(type='HOGTokenSelector', patch_size=16, mask_ratio=0.85,
+                            recon_ratio=0.25, psts=dict(boundaries=(0.35, 0.375, 0.725, 0.75))),
+        data_preprocessor=preprocessor)
+    mae = dict(
+        type='MAE',
+        backbone=dict(type='MAEViT', arch=arch, img_size=img, patch_size=16, mask_ratio=0.75),
+        neck=dict(type='MAEPretrainDecoder', num_patches=num_patches, patch_size=16,
+                  embed_dim=DIMS[arch], decoder_embed_dim=512, decoder_depth=8,
+                  decoder_num_heads=16),
+        head=copy.deepcopy(head),
+        data_preprocessor=preprocessor)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+    return MODELS.build(selective if name == 'SelectiveMAE' else mae)
+
+
+def _sync(device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def _rss_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak(device):
+    gc.collect()
+    if device == 'cuda':
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        return torch.cuda.memory_allocated()
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # reset VmHWM to the current RSS
+    except OSError:
+        pass
+    return _rss_kib('VmRSS:') * 1024
+
+
+def _peak(device, base):
+    if device == 'cuda':
+        return torch.cuda.max_memory_allocated() - base
+    return _rss_kib('VmHWM:') * 1024 - base
+
+
+def run(model, x, steps, warmup, device, amp, selective):
+    model.to(device).train()
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95))
+    select_time = step_time = 0.0
+    base = _reset_peak(device)  # peak over warm-up + timed steps, above the built model
+    for i in range(warmup + steps):
+        _sync(device)
+        start = time.perf_counter()
+        with torch.autocast(device_type=device, enabled=amp, dtype=torch.bfloat16 if
+                            device == 'cpu' else torch.float16):
+            if selective:
+                visible, targets, _ = model.select(x)
+                _sync(device)
+                selected = time.perf_counter()
+                pred, target = model.reconstruction(x, visible, targets)
+                loss = torch.nn.functional.mse_loss(pred.float(), target.float())
+            else:
+                loss = model.loss(x, None)['loss']
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        optim.step()
+        _sync(device)
+        if i >= warmup:
+            step_time += time.perf_counter() - start
+            if selective:
+                select_time += selected - start
+    return steps / step_time, _peak(device, base), select_time / step_time
+
+
+def flops(model, x, selective):
+    """Forward FLOPs of one image through encoder + decoder. For SelectiveMAE the token
+    selection runs outside the trace (its cost is reported as a share of step time)."""
+    from mmengine.analysis import FlopAnalyzer
+    chosen = model.select(x[:1])[:2] if selective else None
+
+    class Forward(torch.nn.Module):
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs):
+            if selective:
+                return self.model.reconstruction(inputs, *chosen)[0]
+            latent, mask, ids_restore = self.model.backbone(inputs)
+            return self.model.neck(latent, ids_restore)
+
+    analyzer = FlopAnalyzer(Forward(model).eval(), (x[:1], ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer.total()
+
+
+def measure(name: str, args: dict):
+    """(steps/s, peak memory bytes, selection share, forward FLOPs per image) of one model."""
+    torch.manual_seed(0)
+    model = build_model(name, args['arch'], args['decoder_depth'], args['img'])
+    is_selective = name == 'SelectiveMAE'
+    x = torch.rand(args['batch'], 3, args['img'], args['img'])
+    model_flops = flops(model, x, is_selective)
+    speed, memory, share = run(model, x.to(args['device']), args['steps'], args['warmup'],
+                               args['device'], args['amp'], is_selective)
+    return speed, memory, share, model_flops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--arch', choices=['b', 'l'], default='b')
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--img', type=int, default=224)
+    parser.add_argument('--steps', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--decoder-depth', type=int, default=12,
+                        help="SelectiveMAE decoder depth (MAE keeps mmpretrain's 8)")
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--amp', action='store_true')
+    args = parser.parse_args()
+
+    # Each model is measured in a fresh child process, one after the other, so that one's
+    # allocations do not hide the other's peak (RSS never shrinks back on CPU).
+    context = multiprocessing.get_context('spawn')
+    results = {}
+    for name in ('MAE', 'SelectiveMAE'):
+        with context.Pool(1) as pool:
+            results[name] = pool.apply(measure, (name, vars(args)))
+    mae_speed, mae_mem, _, f_mae = results['MAE']
+    sel_speed, sel_mem, sel_share, f_sel = results['SelectiveMAE']
+    mib = 2**20
+    memory = 'CUDA max allocated' if args.device == 'cuda' else 'peak RSS growth'
+    print(f'ViT-{args.arch.upper()}/16, batch {args.batch}, {args.img} px, {args.steps} steps '
+          f'after {args.warmup} warm-up, device {args.device}, amp {args.amp}, '
+          f'SelectiveMAE decoder depth {args.decoder_depth}')
+    print(f'{"":14s}{"steps/s":>10s}{memory + " (MiB)":>28s}{"GFLOPs/img (fwd)":>20s}')
+    print(f'{"MAE":14s}{mae_speed:10.3f}{mae_mem / mib:28.0f}{f_mae / 1e9:20.2f}')
+    print(f'{"SelectiveMAE":14s}{sel_speed:10.3f}{sel_mem / mib:28.0f}{f_sel / 1e9:20.2f}')
+    print(f'throughput ratio SelectiveMAE / MAE: {sel_speed / mae_speed:.2f}x '
+          f'(FLOP ratio MAE / SelectiveMAE: {f_mae / f_sel:.2f}x)')
+    print(f'memory ratio SelectiveMAE / MAE: {sel_mem / max(mae_mem, 1):.2f}')
+    print(f'token selection: {100 * sel_share:.1f}% of the SelectiveMAE step')
+
+
+if __name__ == '__main__':
+    main()
