@@ -1,0 +1,71 @@
+"""mmrsfm.models.checkpoint_converters on a synthetic state dict with the timm / authors' layout,
+loaded strictly into mmpretrain's ViT and our decoder; and the conversion tool."""
+import os.path as osp
+
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+
+import mmrsfm.models  # noqa: F401
+from mmrsfm.models.checkpoint_converters import convert_timm_vit
+from tests.conftest import REPO_ROOT, run_tool
+
+D, DEPTH, MLP, P, DD = 32, 2, 64, 8, 16  # embed, blocks, mlp hidden, patch, decoder width
+
+
+def _timm_state():
+    g = torch.Generator().manual_seed(0)
+
+    def t(*shape):
+        return torch.randn(*shape, generator=g)
+
+    state = {'cls_token': t(1, 1, D), 'pos_embed': t(1, 17, D),
+             'patch_embed.proj.weight': t(D, 3, P, P), 'patch_embed.proj.bias': t(D),
+             'norm.weight': t(D), 'norm.bias': t(D),
+             'mask_token': t(1, 1, DD), 'decoder_pos_embed': t(1, 17, DD),
+             'decoder_norm.weight': t(DD), 'decoder_norm.bias': t(DD),
+             'decoder_pred.weight': t(P * P * 3, DD), 'decoder_pred.bias': t(P * P * 3),
+             'decoder_blocks.0.cross_attn.q.weight': t(DD, DD)}
+    for i in range(DEPTH):
+        state.update({
+            f'blocks.{i}.norm1.weight': t(D), f'blocks.{i}.norm1.bias': t(D),
+            f'blocks.{i}.attn.qkv.weight': t(3 * D, D), f'blocks.{i}.attn.qkv.bias': t(3 * D),
+            f'blocks.{i}.attn.proj.weight': t(D, D), f'blocks.{i}.attn.proj.bias': t(D),
+            f'blocks.{i}.norm2.weight': t(D), f'blocks.{i}.norm2.bias': t(D),
+            f'blocks.{i}.mlp.fc1.weight': t(MLP, D), f'blocks.{i}.mlp.fc1.bias': t(MLP),
+            f'blocks.{i}.mlp.fc2.weight': t(D, MLP), f'blocks.{i}.mlp.fc2.bias': t(D)})
+    return {'model': {f'module.{k}': v for k, v in state.items()}}, state
+
+
+def test_convert_and_load_strictly():
+    wrapped, state = _timm_state()
+    converted, unused = convert_timm_vit(wrapped)
+    assert unused == ['decoder_blocks.0.cross_attn.q.weight']
+    vit = MODELS.build(dict(type='VisionTransformer', img_size=32, patch_size=P,
+                            arch=dict(embed_dims=D, num_layers=DEPTH, num_heads=4,
+                                      feedforward_channels=MLP)))
+    backbone = {k[len('backbone.'):]: v for k, v in converted.items() if k.startswith('backbone.')}
+    vit.load_state_dict(backbone, strict=True)  # no missing, no unexpected keys
+    torch.testing.assert_close(vit.layers[1].ffn.layers[0][0].weight, state['blocks.1.mlp.fc1.weight'])
+    torch.testing.assert_close(vit.layers[0].attn.qkv.weight, state['blocks.0.attn.qkv.weight'])
+    torch.testing.assert_close(vit.ln1.weight, state['norm.weight'])
+    decoder = MODELS.build(dict(type='CrossAttentionDecoder', num_patches=16, patch_size=P,
+                                embed_dim=D, decoder_embed_dim=DD, decoder_depth=1,
+                                decoder_num_heads=4))
+    neck = {k[len('neck.'):]: v for k, v in converted.items() if k.startswith('neck.')}
+    missing, unexpected = decoder.load_state_dict(neck, strict=False)
+    assert not unexpected and all(k.startswith('blocks.') for k in missing)
+    torch.testing.assert_close(decoder.decoder_pos_embed, state['decoder_pos_embed'][:, 1:])
+    with pytest.raises(ValueError, match='no timm-style ViT block'):
+        convert_timm_vit({'foo': torch.zeros(1)})
+
+
+def test_tool_backbone_only(tmp_path, python):
+    wrapped, _ = _timm_state()
+    src, dst = str(tmp_path / 'selectivemae.pth'), str(tmp_path / 'backbone.pth')
+    torch.save(wrapped, src)
+    result = run_tool([python, 'tools/model_converters/selectivemae_to_mmpretrain.py', src, dst,
+                       '--backbone-only'], cwd=REPO_ROOT)
+    out = torch.load(dst, weights_only=True)['state_dict']
+    assert all(k.startswith('backbone.') for k in out) and len(out) == 6 + 12 * DEPTH
+    assert 'not converted' in result.stdout and osp.isfile(dst)

@@ -1,0 +1,54 @@
+"""Convert the authors' SelectiveMAE (or MAE) checkpoints, timm-style keys, to mmrsfm /
+mmpretrain names: the full SelectiveMAE model (``backbone.*`` + decoder parts under ``neck.*``)
+or, with --backbone-only, a backbone file for downstream configs
+(``init_cfg=dict(type='Pretrained', checkpoint=OUT, prefix='backbone')``).
+
+    python tools/model_converters/selectivemae_to_mmpretrain.py SRC.pth DST.pth [--backbone-only]
+
+Unmapped source keys (decoder blocks, whose layout differs from ours; training leftovers) are
+listed, not silently dropped.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import mmrsfm  # noqa: E402,F401
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src')
+    parser.add_argument('dst')
+    parser.add_argument('--backbone-only', action='store_true')
+    parser.add_argument('--unsafe-load-checkpoint', action='store_true',
+                        help='full unpickling of SRC (only for files you trust)')
+    args = parser.parse_args()
+
+    import torch
+
+    from mmrsfm.models.checkpoint_converters import convert_timm_vit
+
+    if not osp.isfile(args.src):
+        raise FileNotFoundError(f'{args.src} does not exist')
+    # The authors' files hold argparse namespaces besides the weights: weights-only loading
+    # refuses them; --unsafe-load-checkpoint reads them fully.
+    try:
+        source = torch.load(args.src, map_location='cpu',
+                            weights_only=not args.unsafe_load_checkpoint)
+    except Exception as err:
+        raise SystemExit(f'{args.src}: {err}\nIf you trust this file, add '
+                         '--unsafe-load-checkpoint.') from err
+    state, unused = convert_timm_vit(source, neck_prefix=None if args.backbone_only else 'neck.')
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    torch.save({'state_dict': state, 'meta': dict(source=args.src)}, args.dst + '.tmp')
+    os.replace(args.dst + '.tmp', args.dst)
+    print(f'[selectivemae_to_mmpretrain] wrote {len(state)} tensors to {args.dst}')
+    if unused:
+        print(f'[selectivemae_to_mmpretrain] {len(unused)} source keys not converted: '
+              + ', '.join(unused[:12]) + (' ...' if len(unused) > 12 else ''))
+
+
+if __name__ == '__main__':
+    main()
