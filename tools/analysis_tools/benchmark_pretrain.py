@@ -77,7 +77,8 @@ def _reset_peak(device):
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')  # reset VmHWM to the current RSS
     except OSError:
-        pass
+        print('[benchmark_pretrain] cannot reset the RSS high-water mark (/proc/self/clear_refs):'
+              ' CPU peak memory includes building the model', flush=True)
     return _rss_kib('VmRSS:') * 1024
 
 

@@ -43,11 +43,16 @@ def hog_cell_histograms(images: torch.Tensor, cell_size: int = 8,
     magnitude = torch.hypot(g_row, g_col)[..., :hc * cell_size, :wc * cell_size]
     orientation = torch.rad2deg(torch.atan2(g_row, g_col)).remainder(180.0)
     orientation = orientation[..., :hc * cell_size, :wc * cell_size]
-    bins = (orientation / (180.0 / num_bins)).floor().clamp_(max=num_bins - 1)
-    hists = [
-        F.avg_pool2d(magnitude * (bins == i), cell_size).unsqueeze(-1) for i in range(num_bins)
-    ]
-    return torch.cat(hists, dim=-1)
+    bins = (orientation / (180.0 / num_bins)).floor().clamp_(max=num_bins - 1).long()
+    # One pass: every pixel adds its magnitude to (image, channel, cell, bin).
+    rows = torch.arange(hc * cell_size, device=x.device) // cell_size
+    cols = torch.arange(wc * cell_size, device=x.device) // cell_size
+    cell = (rows[:, None] * wc + cols[None, :])  # (H', W')
+    plane = torch.arange(b * c, device=x.device).reshape(b, c, 1, 1) * (hc * wc)
+    flat = ((plane + cell) * num_bins + bins).reshape(-1)
+    hist = torch.zeros(b * c * hc * wc * num_bins, dtype=magnitude.dtype, device=x.device)
+    hist.index_add_(0, flat, magnitude.reshape(-1))
+    return hist.reshape(b, c, hc, wc, num_bins) / (cell_size * cell_size)
 
 
 def hog_patch_scores(images: torch.Tensor, patch_size: int = 16, cell_size: int = 8,
