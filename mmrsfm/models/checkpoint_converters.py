@@ -21,8 +21,12 @@ _ENCODER_RULES = [
     (r'^blocks\.(\d+)\.mlp\.fc2\.(weight|bias)$', r'layers.\1.ffn.layers.1.\2'),
     (r'^norm\.(weight|bias)$', r'ln1.\1'),
 ]
-# Decoder entries whose meaning does not depend on the block implementation.
+# Decoder entries (CrossMAE-style cross-attention decoder, the authors' layout).
 _DECODER_RULES = [
+    (r'^decoder_blocks\.(\d+)\.(norm1|norm2)\.(weight|bias)$', r'blocks.\1.\2.\3'),
+    (r'^decoder_blocks\.(\d+)\.cross_attn\.(q|kv|proj)\.(weight|bias)$',
+     r'blocks.\1.cross_attn.\2.\3'),
+    (r'^decoder_blocks\.(\d+)\.mlp\.(fc1|fc2)\.(weight|bias)$', r'blocks.\1.mlp.\2.\3'),
     (r'^mask_token$', 'mask_token'),
     (r'^decoder_pos_embed$', 'decoder_pos_embed'),
     (r'^decoder_norm\.(weight|bias)$', r'norm.\1'),
@@ -42,14 +46,15 @@ def convert_timm_vit(state_dict: Dict[str, torch.Tensor],
                      neck_prefix: str = 'neck.') -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
     """Rename a timm-style (MAE / SelectiveMAE) state dict to mmpretrain names.
 
-    Encoder keys go under ``backbone_prefix``; the decoder's mask token, position embedding
-    (its cls row dropped: the cross-attention decoder has no cls query), final norm and pixel
-    predictor go under ``neck_prefix`` (``None`` drops them). Wrappers ``model`` / ``state_dict``
+    Encoder keys go under ``backbone_prefix``; the CrossMAE-style decoder (blocks with
+    ``cross_attn.{q,kv,proj}``, ``norm1/2``, ``mlp.fc1/fc2``; mask token; position embedding with
+    its cls row dropped, since the decoder has no cls query; final norm; pixel predictor) goes
+    under ``neck_prefix`` (``None`` drops it). Wrappers ``model`` / ``state_dict``
     and a ``module.`` prefix are unwrapped.
 
     Returns:
-        The converted state dict and the source keys left unused (e.g. decoder blocks, whose
-        layout differs, or optimizer leftovers).
+        The converted state dict and the source keys left unused (e.g. training leftovers, or a
+        decoder with self-attention in its blocks).
     """
     for wrapper in ('model', 'state_dict'):
         if wrapper in state_dict and isinstance(state_dict[wrapper], dict):

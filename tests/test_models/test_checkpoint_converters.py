@@ -25,7 +25,19 @@ def _timm_state():
              'mask_token': t(1, 1, DD), 'decoder_pos_embed': t(1, 17, DD),
              'decoder_norm.weight': t(DD), 'decoder_norm.bias': t(DD),
              'decoder_pred.weight': t(P * P * 3, DD), 'decoder_pred.bias': t(P * P * 3),
-             'decoder_blocks.0.cross_attn.q.weight': t(DD, DD)}
+             'decoder_blocks.0.norm1.weight': t(DD), 'decoder_blocks.0.norm1.bias': t(DD),
+             'decoder_blocks.0.cross_attn.q.weight': t(DD, DD),
+             'decoder_blocks.0.cross_attn.q.bias': t(DD),
+             'decoder_blocks.0.cross_attn.kv.weight': t(2 * DD, D),
+             'decoder_blocks.0.cross_attn.kv.bias': t(2 * DD),
+             'decoder_blocks.0.cross_attn.proj.weight': t(DD, DD),
+             'decoder_blocks.0.cross_attn.proj.bias': t(DD),
+             'decoder_blocks.0.norm2.weight': t(DD), 'decoder_blocks.0.norm2.bias': t(DD),
+             'decoder_blocks.0.mlp.fc1.weight': t(4 * DD, DD),
+             'decoder_blocks.0.mlp.fc1.bias': t(4 * DD),
+             'decoder_blocks.0.mlp.fc2.weight': t(DD, 4 * DD),
+             'decoder_blocks.0.mlp.fc2.bias': t(DD),
+             'loss_scaler.scale': t(1)}
     for i in range(DEPTH):
         state.update({
             f'blocks.{i}.norm1.weight': t(D), f'blocks.{i}.norm1.bias': t(D),
@@ -40,7 +52,7 @@ def _timm_state():
 def test_convert_and_load_strictly():
     wrapped, state = _timm_state()
     converted, unused = convert_timm_vit(wrapped)
-    assert unused == ['decoder_blocks.0.cross_attn.q.weight']
+    assert unused == ['loss_scaler.scale']
     vit = MODELS.build(dict(type='VisionTransformer', img_size=32, patch_size=P,
                             arch=dict(embed_dims=D, num_layers=DEPTH, num_heads=4,
                                       feedforward_channels=MLP)))
@@ -53,9 +65,22 @@ def test_convert_and_load_strictly():
                                 embed_dim=D, decoder_embed_dim=DD, decoder_depth=1,
                                 decoder_num_heads=4))
     neck = {k[len('neck.'):]: v for k, v in converted.items() if k.startswith('neck.')}
-    missing, unexpected = decoder.load_state_dict(neck, strict=False)
-    assert not unexpected and all(k.startswith('blocks.') for k in missing)
+    decoder.load_state_dict(neck, strict=True)
     torch.testing.assert_close(decoder.decoder_pos_embed, state['decoder_pos_embed'][:, 1:])
+    # The converted cross-attention computes softmax(q k^T / sqrt(d)) v with the source weights.
+    x, y = torch.randn(2, 5, DD), torch.randn(2, 7, D)
+    attn = decoder.blocks[0].cross_attn
+    heads, d = attn.num_heads, DD // attn.num_heads
+    q = (x @ state['decoder_blocks.0.cross_attn.q.weight'].T
+         + state['decoder_blocks.0.cross_attn.q.bias']).reshape(2, 5, heads, d).transpose(1, 2)
+    kv = y @ state['decoder_blocks.0.cross_attn.kv.weight'].T \
+        + state['decoder_blocks.0.cross_attn.kv.bias']
+    k, v = kv.reshape(2, 7, 2, heads, d).permute(2, 0, 3, 1, 4)
+    weights = torch.softmax(q @ k.transpose(-1, -2) / d**0.5, dim=-1)
+    out = (weights @ v).transpose(1, 2).reshape(2, 5, DD)
+    expected = out @ state['decoder_blocks.0.cross_attn.proj.weight'].T \
+        + state['decoder_blocks.0.cross_attn.proj.bias']
+    torch.testing.assert_close(attn(x, y), expected, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match='no timm-style ViT block'):
         convert_timm_vit({'foo': torch.zeros(1)})
 

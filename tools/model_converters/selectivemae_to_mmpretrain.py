@@ -5,8 +5,9 @@ or, with --backbone-only, a backbone file for downstream configs
 
     python tools/model_converters/selectivemae_to_mmpretrain.py SRC.pth DST.pth [--backbone-only]
 
-Unmapped source keys (decoder blocks, whose layout differs from ours; training leftovers) are
-listed, not silently dropped.
+The decoder is mapped from CrossMAE's block layout (``decoder_blocks.N.cross_attn.{q,kv,proj}``,
+``norm1/2``, ``mlp.fc1/fc2``). Unmapped source keys (training leftovers, other decoder layouts)
+are listed, not silently dropped.
 """
 import argparse
 import os

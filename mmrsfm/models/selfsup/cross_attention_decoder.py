@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from mmpretrain.models.utils import build_2d_sincos_position_embedding, resize_pos_embed
@@ -12,9 +13,32 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 
+class CrossAttention(nn.Module):
+    """Multi-head attention of decoder queries (B, T, dims) over encoder tokens
+    (B, N, context_dims), projected to keys and values by ``kv`` (CrossMAE's layout)."""
+
+    def __init__(self, dims: int, context_dims: int, num_heads: int,
+                 qkv_bias: bool = True) -> None:
+        super().__init__()
+        if dims % num_heads:
+            raise ValueError(f'decoder width {dims} is not divisible by {num_heads} heads')
+        self.num_heads = num_heads
+        self.q = nn.Linear(dims, dims, bias=qkv_bias)
+        self.kv = nn.Linear(context_dims, 2 * dims, bias=qkv_bias)
+        self.proj = nn.Linear(dims, dims)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        h = self.num_heads
+        q = self.q(x).reshape(b, t, h, c // h).transpose(1, 2)
+        k, v = self.kv(context).reshape(b, -1, 2, h, c // h).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v)
+        return self.proj(out.transpose(1, 2).reshape(b, t, c))
+
+
 class CrossAttentionBlock(nn.Module):
-    """``x += CrossAttn(LN(x), W y); x += MLP(LN(x))`` with a per-block projection ``W`` of the
-    encoder output ``y`` to the decoder width.
+    """``x += CrossAttn(LN(x), y); x += MLP(LN(x))``; keys and values are a per-block projection
+    of the encoder output ``y``.
 
     Args:
         dims: Decoder width (queries).
@@ -22,20 +46,30 @@ class CrossAttentionBlock(nn.Module):
     """
 
     def __init__(self, dims: int, context_dims: int, num_heads: int, mlp_ratio: float = 4.0,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6)) -> None:
+                 norm_cfg: dict = dict(type='LN', eps=1e-6), qkv_bias: bool = True) -> None:
         super().__init__()
-        self.norm_query = build_norm_layer(norm_cfg, dims)[1]
-        self.context_proj = nn.Linear(context_dims, dims)
-        self.attn = nn.MultiheadAttention(dims, num_heads, batch_first=True)
-        self.norm_mlp = build_norm_layer(norm_cfg, dims)[1]
-        hidden = int(dims * mlp_ratio)
-        self.mlp = nn.Sequential(nn.Linear(dims, hidden), nn.GELU(), nn.Linear(hidden, dims))
+        self.norm1 = build_norm_layer(norm_cfg, dims)[1]
+        self.cross_attn = CrossAttention(dims, context_dims, num_heads, qkv_bias)
+        self.norm2 = build_norm_layer(norm_cfg, dims)[1]
+        self.mlp = FFN(dims, int(dims * mlp_ratio))
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """x: (B, T, dims) queries; context: (B, 1 + V, context_dims) encoder output."""
-        kv = self.context_proj(context)
-        x = x + self.attn(self.norm_query(x), kv, kv, need_weights=False)[0]
-        return x + self.mlp(self.norm_mlp(x))
+        x = x + self.cross_attn(self.norm1(x), context)
+        return x + self.mlp(self.norm2(x))
+
+
+class FFN(nn.Module):
+    """Two-layer GELU MLP with timm's parameter names (``fc1``, ``fc2``)."""
+
+    def __init__(self, dims: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dims, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
 
 
 @MODELS.register_module()
