@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
@@ -57,22 +56,19 @@ class LongTailF1(BaseMetric):
         return {name: [int(c) for c in groups.get(name, [])] for name in GROUP_NAMES}
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        preds, labels = (np.array(x, dtype=np.int64) for x in zip(*results))
+        import torch
+        from mmpretrain.evaluation import SingleLabelMetric
+
+        preds, labels = (torch.tensor(x, dtype=torch.int64) for x in zip(*results))
         groups = self._resolve_groups()
         grouped = sorted(c for members in groups.values() for c in members)
-        f1 = per_class_f1(preds, labels, max(preds.max(), labels.max(), *grouped, 0) + 1)
+        num_classes = int(max(preds.max(), labels.max(), *grouped, 0)) + 1
+        # mmpretrain's per-class one-vs-rest F1 (percent; 0 for a class never predicted nor
+        # present, like scikit-learn's zero_division=0).
+        f1 = SingleLabelMetric.calculate(preds, labels, average=None,
+                                         num_classes=num_classes)[2].numpy()
         metrics = {'macro_f1': f1[grouped].mean() if grouped else f1.mean()}
         for name, members in groups.items():
             if members:
                 metrics[f'{name}_f1'] = f1[members].mean()
-        return {k: float(100 * v) for k, v in metrics.items()}
-
-
-def per_class_f1(preds: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """One-vs-rest F1 of every class, (num_classes,); 0 where a class is never predicted nor
-    present (the convention of ``sklearn.metrics.f1_score(zero_division=0)``)."""
-    confusion = np.bincount(labels * num_classes + preds,
-                            minlength=num_classes**2).reshape(num_classes, num_classes)
-    tp = np.diag(confusion).astype(np.float64)
-    denominator = confusion.sum(0) + confusion.sum(1)  # 2TP + FP + FN
-    return np.divide(2 * tp, denominator, out=np.zeros(num_classes), where=denominator > 0)
+        return {k: float(v) for k, v in metrics.items()}
