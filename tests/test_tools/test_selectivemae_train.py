@@ -30,4 +30,4 @@ def test_selectivemae_trains_with_psts(tmp_path, python):
         assert_finite(loss, 'reconstruction loss')
     ckpt = torch.load(sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))[-1],
                       weights_only=False)
-    assert any(k.startswith('neck.blocks.1.attn') for k in ckpt['state_dict'])
+    assert any(k.startswith('neck.blocks.1.cross_attn.kv') for k in ckpt['state_dict'])
