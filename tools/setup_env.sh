@@ -48,6 +48,7 @@ pip_install -q --no-deps "$(grep '^mmrotate-dev' "$repo_root/requirements/mminst
 
 step "installing mmrsfm with its runtime and test requirements"
 pip_install -q -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt"
+pip_install -q --no-deps -r "$repo_root/requirements/tests-nodeps.txt"
 pip_install -q --no-deps --no-build-isolation -e "$repo_root"
 
 step "checking the installation"
