@@ -3,8 +3,11 @@
 * :class:`DIORDataset` - DIOR horizontal boxes for mmdet (``default_scope='mmdet'``).
   DIOR-R oriented boxes use mmrotate's own ``DIORDataset`` (``default_scope='mmrotate'``).
 * :class:`OpticalRS13M` - unlabelled pretraining images for mmpretrain.
+* :class:`SpaceNetV1Dataset` - SpaceNet v1 building masks for mmseg.
 """
 from .dior import DIOR_CLASSES, DIORDataset
 from .opticalrs import OpticalRS13M
+from .spacenet import SPACENET_V1_CLASSES, SpaceNetV1Dataset
 
 __all__ = ['DIORDataset', 'DIOR_CLASSES', 'OpticalRS13M']
+__all__ += ['SpaceNetV1Dataset', 'SPACENET_V1_CLASSES']

@@ -1,6 +1,10 @@
 # AID scene classification (Xia et al., 2017): 10,000 RGB images of 600 x 600 px, 30 classes.
-# Layout: data/AID/<Class>/<class>_<n>.jpg plus split files (`<relative path> <label>` per line)
-# written by the split tool for a training ratio (TR 20% / 50%).
+# Layout: data/AID/<Class>/<class>_<n>.jpg plus mmpretrain CustomDataset split files
+# (`<relative path> <label>` per line). `train.txt` / `val.txt` under data_root are used as they
+# are; the benchmark training ratios come from the seeded stratified split tool
+#   python tools/dataset_converters/scene_split.py data/AID --ratios 20 50
+# (writes data/AID/splits/tr20_seed0/{train,test}.txt, ...), selected by the bases
+# aid_tr20.py / aid_tr50.py.
 dataset_type = 'CustomDataset'
 data_root = 'data/AID/'
 num_classes = 30
