@@ -1,3 +1,4 @@
 """Models, registered into the registry of the toolbox they extend (mmpretrain)."""
 from .peft import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403

@@ -1,0 +1,123 @@
+"""A plain ViT as a multi-scale backbone for detection and segmentation.
+
+mmpretrain's ``VisionTransformer`` (same parameter names, so mmpretrain / MAE / SelectiveMAE
+checkpoints load with ``prefix='backbone.'``) whose chosen blocks are turned into a stride
+4 / 8 / 16 / 32 pyramid by mmseg's ``Feature2Pyramid`` (deconv x2, deconv, identity, max-pool).
+
+Registered in mmengine's root ``MODELS`` registry, the parent of the mmdet, mmrotate, mmseg and
+mmpretrain registries, so ``type='ViTPyramid'`` resolves in a config of any of the four
+toolboxes without importing them here (mmcv registers its generic layers the same way).
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.registry import MODELS
+from mmpretrain.models.backbones import VisionTransformer
+from mmpretrain.models.utils import resize_pos_embed
+from torch.utils.checkpoint import checkpoint
+
+#: Default blocks (0-based) feeding the pyramid, by ViT depth: ViT-B [3, 5, 7, 11] and
+#: ViT-L [7, 11, 15, 23], as in the downstream recipes of the RS foundation-model papers.
+DEFAULT_OUT_INDICES: Dict[int, Tuple[int, ...]] = {12: (3, 5, 7, 11), 24: (7, 11, 15, 23)}
+#: Rescale sets mmseg's Feature2Pyramid implements (feature stride 16 -> strides 4..32 or 8..64).
+_RESCALES = ((4, 2, 1, 0.5), (2, 1, 0.5, 0.25))
+
+
+@MODELS.register_module()
+class ViTPyramid(VisionTransformer):
+    """Plain ViT backbone returning a feature pyramid, for any input size.
+
+    The position embedding is stored for ``img_size`` (set it to the training crop) and
+    bicubically resized to the actual patch grid at every forward, so inputs of any height and
+    width work (sides that are not a multiple of the patch size are padded by the patch
+    embedding). A checkpoint with another grid is resized when loaded.
+
+    Args:
+        arch: mmpretrain ViT architecture name (``'base'``, ``'large'``...) or a dict with
+            ``embed_dims``, ``num_layers``, ``num_heads``, ``feedforward_channels``.
+        img_size: Training input size (pixels) the stored position embedding covers.
+        patch_size: Patch size (pixels); the ViT feature stride.
+        out_indices: Blocks whose outputs form the pyramid, finest first. Defaults to
+            :data:`DEFAULT_OUT_INDICES` for 12- and 24-block ViTs (required otherwise).
+        rescales: Scale factor of each output relative to the ViT feature map; ``(4, 2, 1,
+            0.5)`` gives strides 4/8/16/32 for patch 16.
+        pyramid_norm_cfg: Norm layer between the two deconvolutions of the x4 branch.
+        with_cp: Activation checkpointing of the transformer blocks (saves memory for ViT-L,
+            costs one extra forward of each block in training).
+        final_norm: Apply the ViT's final LayerNorm (``ln1``) to the last block's output.
+            Off by default, as in MAE-style dense fine-tuning; a checkpoint's ``ln1`` is then
+            reported as unexpected and ignored.
+        **kwargs: Other ``VisionTransformer`` arguments (``drop_path_rate``, ``frozen_stages``,
+            ``init_cfg``...).
+
+    Shapes:
+        Input ``(B, 3, H, W)``; output a tuple of ``len(out_indices)`` maps
+        ``(B, C, ceil(H / p) * r, ceil(W / p) * r)`` for each rescale ``r`` (max-pool floors).
+    """
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'base',
+                 img_size: Union[int, Sequence[int]] = 224,
+                 patch_size: int = 16,
+                 out_indices: Optional[Sequence[int]] = None,
+                 rescales: Sequence[float] = (4, 2, 1, 0.5),
+                 pyramid_norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 with_cp: bool = False,
+                 final_norm: bool = False,
+                 **kwargs) -> None:
+        if kwargs.pop('out_type', 'featmap') != 'featmap':
+            raise ValueError('ViTPyramid always outputs feature maps (out_type="featmap")')
+        super().__init__(arch=arch, img_size=img_size, patch_size=patch_size, out_indices=-1,
+                         out_type='featmap', final_norm=final_norm, **kwargs)
+        if out_indices is None:
+            if self.num_layers not in DEFAULT_OUT_INDICES:
+                raise ValueError(f'ViTPyramid: give out_indices for a {self.num_layers}-block '
+                                 f'ViT (defaults exist for {sorted(DEFAULT_OUT_INDICES)} blocks)')
+            out_indices = DEFAULT_OUT_INDICES[self.num_layers]
+        out_indices = [i + self.num_layers if i < 0 else i for i in out_indices]
+        if any(not 0 <= i < self.num_layers for i in out_indices) or \
+                list(out_indices) != sorted(set(out_indices)):
+            raise ValueError(f'ViTPyramid: out_indices {list(out_indices)} must be increasing '
+                             f'block indices in [0, {self.num_layers})')
+        if tuple(rescales) not in _RESCALES or len(rescales) != len(out_indices):
+            raise ValueError(f'ViTPyramid: rescales {list(rescales)} must be one of '
+                             f'{[list(r) for r in _RESCALES]} with one entry per out index '
+                             f'({len(out_indices)} given)')
+        self.out_indices = list(out_indices)
+        self.rescales = tuple(rescales)
+        self.with_cp = with_cp
+        # Reused from mmseg through the registry: builds from an mmdet/mmrotate/mmpretrain
+        # scope as well.
+        self.pyramid = MODELS.build(
+            dict(type='mmseg.Feature2Pyramid', embed_dim=self.embed_dims,
+                 rescales=list(rescales), norm_cfg=pyramid_norm_cfg))
+
+    @property
+    def strides(self) -> Tuple[int, ...]:
+        """Output strides in pixels (e.g. ``(4, 8, 16, 32)`` for patch 16)."""
+        patch = self.patch_embed.projection.stride[0]
+        return tuple(int(round(patch / r)) for r in self.rescales)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        batch = x.shape[0]
+        x, patch_resolution = self.patch_embed(x)
+        if self.cls_token is not None:
+            x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1)
+        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
+                                 mode=self.interpolate_mode,
+                                 num_extra_tokens=self.num_extra_tokens)
+        x = self.pre_norm(self.drop_after_pos(x))
+
+        feats = []
+        for i, layer in enumerate(self.layers):
+            if self.with_cp and self.training and x.requires_grad:
+                x = checkpoint(layer, x, use_reentrant=False)
+            else:
+                x = layer(x)
+            if i == len(self.layers) - 1 and self.final_norm:
+                x = self.ln1(x)
+            if i in self.out_indices:
+                feats.append(self._format_output(x, patch_resolution))
+        return tuple(self.pyramid(feats))
