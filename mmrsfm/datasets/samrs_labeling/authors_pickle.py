@@ -1,0 +1,161 @@
+"""Readers of the SAMRS authors' per-image instance pickles (``ins/<image>.pkl``).
+
+Layout written by the authors' generation script (``Generate Dataset/main_sam_*_semantic.py``)
+and assumed here: a list with one dict per instance::
+
+    {'mask': {'size': [H, W], 'counts': '...'},   # COCO RLE (or an (H, W) binary array)
+     'bbox': array([x1, y1, x2, y2]),             # the box SAM was prompted with, pixels
+     'category': 'ship',                          # class name (older files: the class index)
+     'label': 13,                                 # class index
+     'size': 1234}                                # mask area (ignored; recomputed)
+
+Also accepted: a dict holding that list under ``'instances'`` or ``'annotations'``, or a dict of
+instance dicts. The class comes from ``category`` when it is a name, else from ``label`` (or an
+integer ``category``). A missing key raises :class:`PickleLayoutError` naming the file, the
+instance and the key.
+
+Pickles can run code when loaded: only builtins and numpy arrays / scalars are unpickled unless
+``trusted=True``.
+"""
+from __future__ import annotations
+
+import importlib
+import pickle
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from .annotations import ClassMapper
+from .coco import encode_mask, instance_annotation
+
+_SAFE_GLOBALS = {
+    ('numpy', 'ndarray'), ('numpy', 'dtype'),
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('collections', 'OrderedDict'),
+}
+
+
+class PickleLayoutError(ValueError):
+    """A pickle that does not have the assumed instance layout."""
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_GLOBALS or (module.startswith('numpy.dtypes')
+                                               and name.endswith('DType')):
+            if module.startswith('numpy.core'):  # numpy 1.x pickles under numpy >= 2
+                module = module.replace('numpy.core', 'numpy._core', 1)
+            return getattr(importlib.import_module(module), name)
+        raise pickle.UnpicklingError(f'refusing to load {module}.{name}: only numpy arrays and '
+                                     f'builtins are allowed (pass trusted=True / --unsafe-load '
+                                     f'for files you trust)')
+
+
+def load_pickle(path: str, trusted: bool = False) -> Any:
+    with open(path, 'rb') as f:
+        if trusted:
+            return pickle.load(f)
+        return _NumpyOnlyUnpickler(f).load()
+
+
+def _instances_of(data: Any, path: str) -> List[dict]:
+    if isinstance(data, dict):
+        for key in ('instances', 'annotations'):
+            if key in data:
+                data = data[key]
+                break
+        else:
+            data = list(data.values())
+    if not isinstance(data, (list, tuple)) or not all(isinstance(d, dict) for d in data):
+        raise PickleLayoutError(f'{path}: expected a list of instance dicts (or a dict holding '
+                                f'one under "instances"/"annotations"), found '
+                                f'{type(data).__name__}')
+    return list(data)
+
+
+def _require(inst: dict, key: str, path: str, index: int) -> Any:
+    if key not in inst:
+        raise PickleLayoutError(f'{path}: instance {index} has no {key!r} key (keys: '
+                                f'{sorted(inst)})')
+    return inst[key]
+
+
+def _label_of(inst: dict, mapper: ClassMapper, path: str, index: int) -> Optional[int]:
+    category = inst.get('category')
+    if isinstance(category, str):
+        try:
+            return mapper.lookup(category)
+        except KeyError:
+            raise PickleLayoutError(f'{path}: instance {index} has unknown category '
+                                    f'{category!r}') from None
+    value = inst.get('label', category)
+    if value is None:
+        raise PickleLayoutError(f'{path}: instance {index} has neither a "category" nor a '
+                                f'"label" key (keys: {sorted(inst)})')
+    label = int(value)
+    if not 0 <= label < len(mapper.classes):
+        raise PickleLayoutError(f'{path}: instance {index} has label {label} outside '
+                                f'0..{len(mapper.classes) - 1}')
+    return label
+
+
+def _rle_of(mask: Any, path: str, index: int) -> dict:
+    if isinstance(mask, dict):
+        if 'size' not in mask or 'counts' not in mask:
+            raise PickleLayoutError(f'{path}: instance {index} mask dict is not a COCO RLE '
+                                    f'(needs "size" and "counts")')
+        counts = mask['counts']
+        if isinstance(counts, bytes):
+            counts = counts.decode('ascii')
+        if isinstance(counts, list):  # uncompressed RLE
+            h, w = mask['size']
+            rle = mask_utils.frPyObjects(dict(size=[int(h), int(w)], counts=counts), h, w)
+            rle['counts'] = rle['counts'].decode('ascii')
+            return rle
+        return dict(size=[int(v) for v in mask['size']], counts=counts)
+    array = np.asarray(mask)
+    if array.ndim != 2:
+        raise PickleLayoutError(f'{path}: instance {index} mask has shape {array.shape}; '
+                                f'expected an RLE dict or an (H, W) array')
+    return encode_mask(array != 0)
+
+
+def read_instance_pickle(path: str, mapper: ClassMapper, bbox_format: str = 'xyxy',
+                         trusted: bool = False) -> Tuple[Optional[Tuple[int, int]], List[dict]]:
+    """COCO annotations (no ids) of one per-image pickle.
+
+    Args:
+        bbox_format: ``'xyxy'`` (the authors' files) or ``'xywh'``.
+
+    Returns:
+        ``(height, width)`` from the masks (``None`` for a file without instances) and the
+        annotations; instances of classes the mapper drops are left out.
+    """
+    if bbox_format not in ('xyxy', 'xywh'):
+        raise ValueError(f'bbox_format must be xyxy or xywh, got {bbox_format!r}')
+    try:
+        data = load_pickle(path, trusted)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
+        raise PickleLayoutError(f'{path}: cannot unpickle ({err})') from err
+    size = None
+    annotations = []
+    for index, inst in enumerate(_instances_of(data, path)):
+        rle = _rle_of(_require(inst, 'mask', path, index), path, index)
+        box = np.asarray(_require(inst, 'bbox', path, index), dtype=np.float64).reshape(-1)
+        if box.size != 4:
+            raise PickleLayoutError(f'{path}: instance {index} bbox has {box.size} values, '
+                                    f'expected 4')
+        if bbox_format == 'xywh':
+            box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]])
+        if size is None:
+            size = tuple(rle['size'])
+        elif tuple(rle['size']) != size:
+            raise PickleLayoutError(f'{path}: instance {index} mask size {rle["size"]} differs '
+                                    f'from the first instance ({list(size)})')
+        label = _label_of(inst, mapper, path, index)
+        if label is not None:
+            annotations.append(instance_annotation(rle, label, box))
+    return size, annotations
