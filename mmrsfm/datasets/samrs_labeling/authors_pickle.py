@@ -20,14 +20,16 @@ Pickles can run code when loaded: only builtins and numpy arrays / scalars are u
 from __future__ import annotations
 
 import importlib
+import os.path as osp
 import pickle
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
+from PIL import Image
 from pycocotools import mask as mask_utils
 
 from .annotations import ClassMapper
-from .coco import encode_mask, instance_annotation
+from .coco import build_coco, encode_mask, instance_annotation
 
 _SAFE_GLOBALS = {
     ('numpy', 'ndarray'), ('numpy', 'dtype'),
@@ -159,3 +161,40 @@ def read_instance_pickle(path: str, mapper: ClassMapper, bbox_format: str = 'xyx
         if label is not None:
             annotations.append(instance_annotation(rle, label, box))
     return size, annotations
+
+
+def _image_file(stem: str, image_dir: Optional[str], img_suffix: str) -> Tuple[str, Optional[str]]:
+    if image_dir is not None:
+        for suffix in (img_suffix, '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp'):
+            if osp.isfile(osp.join(image_dir, stem + suffix)):
+                return stem + suffix, osp.join(image_dir, stem + suffix)
+    return stem + img_suffix, None
+
+
+def pickles_to_coco(paths: Sequence[str], mapper: ClassMapper, image_dir: Optional[str] = None,
+                    img_suffix: str = '.png', bbox_format: str = 'xyxy',
+                    trusted: bool = False) -> Tuple[dict, List[str]]:
+    """One COCO instances dict from per-image pickles (sorted by file name).
+
+    Image sizes come from the masks, or from the image in ``image_dir`` for a pickle without
+    instances. Returns the COCO dict and one error message per file that could not be read
+    (those images are left out).
+    """
+    records, errors = [], []
+    for path in sorted(paths):
+        stem = osp.splitext(osp.basename(path))[0]
+        file_name, image_path = _image_file(stem, image_dir, img_suffix)
+        try:
+            size, annotations = read_instance_pickle(path, mapper, bbox_format, trusted)
+            if size is None:
+                if image_path is None:
+                    raise PickleLayoutError(f'{path}: no instances to take the image size from '
+                                            f'and no image {stem}.* found (pass --images)')
+                size = Image.open(image_path).size[::-1]
+        except (PickleLayoutError, OSError) as err:
+            errors.append(str(err))
+            continue
+        records.append(dict(file_name=file_name, height=size[0], width=size[1],
+                            annotations=annotations))
+    return build_coco(records, mapper.classes, info=dict(
+        description='SAMRS instances converted from the per-image pickles')), errors

@@ -1,0 +1,89 @@
+"""Generate SAMRS-style segmentation labels from detection annotations with SAM.
+
+Example (SIOR from DIOR's horizontal boxes)::
+
+    python tools/samrs/generate_labels.py \
+        --images data/DIOR/JPEGImages-trainval \
+        --annotations "data/DIOR/Annotations/Horizontal Bounding Boxes" \
+        --format dior --classes sior --sam-checkpoint sam_vit_h_4b8939.pth --model-type vit_h \
+        --out data/SAMRS/SIOR --device cuda
+
+Writes ``OUT/gray/*.png`` (class index, 255 elsewhere), ``OUT/color/*.png``,
+``OUT/instances/*.json`` and the merged ``OUT/instances.json`` (COCO RLE), plus
+``OUT/summary.json``. Rerunning the same command resumes (finished images are skipped). See
+docs/samrs_label_generation.md.
+"""
+import argparse
+import json
+import sys
+
+import torch
+
+from mmrsfm.datasets.samrs_labeling import (ANNOTATION_FORMATS, BOX_PROMPTS,
+                                            DEFAULT_OVERLAP_ORDER, OVERLAP_ORDERS,
+                                            SAM_MODEL_TYPES, ClassMapper, LabelGenerator,
+                                            SamBoxLabeler, build_sam)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--images', required=True, help='folder of images')
+    parser.add_argument('--annotations', required=True,
+                        help='folder of annotation files named like the images')
+    parser.add_argument('--format', required=True, choices=ANNOTATION_FORMATS,
+                        help='dota: 8-point txt; dior: VOC XML (bndbox/robndbox); '
+                             'fair1m: FAIR1M XML')
+    parser.add_argument('--classes', required=True,
+                        help='sota, sior, fast, or a class-map JSON (see the docs)')
+    parser.add_argument('--sam-checkpoint', required=True, help='SAM state dict (.pth)')
+    parser.add_argument('--model-type', default='vit_h', choices=SAM_MODEL_TYPES)
+    parser.add_argument('--prompt', default='auto', choices=BOX_PROMPTS,
+                        help='auto: H-Box where the annotation has one, else RH-Box (default)')
+    parser.add_argument('--overlap-order', default=DEFAULT_OVERLAP_ORDER,
+                        choices=OVERLAP_ORDERS,
+                        help='larger-first (default): small objects stay visible; '
+                             'annotation: later objects overwrite earlier (the authors)')
+    parser.add_argument('--batch-boxes', type=int, default=64,
+                        help='boxes decoded per SAM mask-decoder call')
+    parser.add_argument('--skip-difficult', action='store_true',
+                        help='leave out objects flagged difficult')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    mapper = ClassMapper.from_spec(args.classes)
+
+    def make_labeler() -> SamBoxLabeler:
+        sam = build_sam(args.model_type, args.sam_checkpoint, args.device)
+        return SamBoxLabeler(sam, batch_size=args.batch_boxes)
+
+    generator = LabelGenerator(
+        args.out, mapper, args.format, make_labeler, prompt=args.prompt,
+        overlap_order=args.overlap_order, skip_difficult=args.skip_difficult,
+        settings=dict(model_type=args.model_type, sam_checkpoint=args.sam_checkpoint))
+    summary = generator.run(args.images, args.annotations, progress=not args.no_progress)
+
+    print(f'images: {summary["images"]}, labelled now: {summary["processed"]}, already done '
+          f'(skipped): {summary["skipped_done"]}, instances now: {summary["instances"]} '
+          f'({summary["empty_masks"]} empty masks)')
+    print(f'merged COCO: {summary["coco_images"]} images, {summary["coco_annotations"]} '
+          f'instances -> {args.out}/instances.json')
+    empty = summary['images_without_objects']
+    if empty:
+        print(f'{len(empty)} image(s) without objects (all-255 labels): '
+              f'{", ".join(empty[:20])}{" ..." if len(empty) > 20 else ""}')
+    if summary['problems']:
+        print(f'{len(summary["problems"])} problem(s) (also in {args.out}/summary.json):')
+        for p in summary['problems']:
+            where = f'{p["file"]}:{p["line"]}' if p['line'] is not None else p['file']
+            print(f'  {where}: {p["message"]} [{p["action"]}]')
+    print('summary: ' + json.dumps({k: v for k, v in summary.items() if k != 'problems'}))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
