@@ -1,12 +1,15 @@
 """Key conversion of timm-style ViT checkpoints (the authors' SelectiveMAE / MAE releases) to
-mmpretrain's ``VisionTransformer`` / SelectiveMAE names."""
+mmpretrain's ``VisionTransformer`` / SelectiveMAE names, and extraction of the ViT encoder of any
+such (or mmpretrain) checkpoint for the downstream benchmarks, with position-embedding resizing."""
 from __future__ import annotations
 
+import math
 import re
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 
 # timm ViT encoder key patterns -> mmpretrain VisionTransformer keys.
 _ENCODER_RULES = [
@@ -20,6 +23,8 @@ _ENCODER_RULES = [
     (r'^blocks\.(\d+)\.mlp\.fc1\.(weight|bias)$', r'layers.\1.ffn.layers.0.0.\2'),
     (r'^blocks\.(\d+)\.mlp\.fc2\.(weight|bias)$', r'layers.\1.ffn.layers.1.\2'),
     (r'^norm\.(weight|bias)$', r'ln1.\1'),
+    # Global-pool classifiers (timm / MAE fine-tuning): the norm after average pooling.
+    (r'^fc_norm\.(weight|bias)$', r'ln2.\1'),
 ]
 # Decoder entries (CrossMAE-style cross-attention decoder, the authors' layout).
 _DECODER_RULES = [
@@ -77,3 +82,84 @@ def convert_timm_vit(state_dict: Dict[str, torch.Tensor],
     if not any(k.startswith(backbone_prefix + 'layers.') for k in converted):
         raise ValueError('no timm-style ViT block (blocks.N.attn.qkv...) found in the checkpoint')
     return converted, unused
+
+
+def interpolate_pos_embed(pos_embed: torch.Tensor,
+                          dst_grid: Tuple[int, int],
+                          src_grid: Optional[Tuple[int, int]] = None,
+                          num_extra_tokens: int = 1,
+                          mode: str = 'bicubic') -> torch.Tensor:
+    """Resize a ViT position embedding ``(1, E + h * w, C)`` to another patch grid.
+
+    The ``E`` extra-token rows (cls) are kept as they are; the grid part is resized with
+    ``F.interpolate(mode, align_corners=False)`` in float32 (what mmpretrain does at run time).
+
+    Args:
+        dst_grid: Target patch grid ``(rows, cols)``, e.g. ``(50, 50)`` for 800 px and patch 16.
+        src_grid: Source grid; by default the square grid its length implies.
+    """
+    if pos_embed.ndim != 3:
+        raise ValueError(f'pos_embed must be (1, L, C), got shape {tuple(pos_embed.shape)}')
+    num_grid = pos_embed.shape[1] - num_extra_tokens
+    if src_grid is None:
+        side = int(round(math.sqrt(num_grid)))
+        src_grid = (side, side)
+    if src_grid[0] * src_grid[1] != num_grid:
+        raise ValueError(f'pos_embed has {num_grid} grid rows, not a {src_grid[0]}x{src_grid[1]} '
+                         'grid; pass src_grid')
+    if tuple(src_grid) == tuple(dst_grid):
+        return pos_embed
+    extra, grid = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
+    grid = grid.reshape(1, src_grid[0], src_grid[1], -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid.float(), size=tuple(dst_grid), mode=mode, align_corners=False)
+    grid = grid.flatten(2).transpose(1, 2).to(pos_embed.dtype)
+    return torch.cat((extra, grid), dim=1)
+
+
+def _unwrap(checkpoint: Dict) -> Dict[str, torch.Tensor]:
+    for wrapper in ('state_dict', 'model', 'module'):
+        if wrapper in checkpoint and isinstance(checkpoint[wrapper], dict):
+            checkpoint = checkpoint[wrapper]
+    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
+                       for k, v in checkpoint.items() if isinstance(v, torch.Tensor))
+
+
+def convert_vit_to_benchmark(
+        checkpoint: Dict,
+        dst_grid: Optional[Tuple[int, int]] = None
+) -> Tuple['OrderedDict[str, torch.Tensor]', List[str], str]:
+    """Extract the ViT encoder of a checkpoint in mmpretrain ``VisionTransformer`` names.
+
+    Understands the authors' timm-style releases (``blocks.N.attn.qkv``...; MAE / SelectiveMAE
+    pretraining or fine-tuned classifiers), mmpretrain / mmrsfm runner checkpoints whose ViT sits
+    under ``backbone.`` (classifiers, MAE, SelectiveMAE) and bare mmpretrain ViT state dicts.
+    Wrappers (``state_dict`` / ``model``) and a ``module.`` prefix are removed.
+
+    Args:
+        checkpoint: The loaded checkpoint file.
+        dst_grid: Resize ``pos_embed`` to this patch grid (cls row kept); ``None`` keeps it.
+
+    Returns:
+        The encoder state dict (keys without prefix, e.g. ``layers.0.attn.qkv.weight``), the
+        source keys left out (decoders, heads, optimiser leftovers) and the detected format
+        (``'timm'``, ``'mmpretrain'`` or ``'mmpretrain-backbone'``).
+    """
+    state = _unwrap(checkpoint)
+    if any(re.match(r'^blocks\.\d+\.attn\.qkv\.', k) for k in state):
+        fmt = 'timm'
+        encoder, unused = convert_timm_vit(state, backbone_prefix='', neck_prefix=None)
+    elif any(re.match(r'^backbone\.layers\.\d+\.', k) for k in state):
+        fmt = 'mmpretrain'
+        encoder = OrderedDict((k[len('backbone.'):], v) for k, v in state.items()
+                              if k.startswith('backbone.'))
+        unused = [k for k in state if not k.startswith('backbone.')]
+    elif any(re.match(r'^layers\.\d+\.attn\.qkv\.', k) for k in state):
+        fmt = 'mmpretrain-backbone'
+        encoder, unused = OrderedDict(state), []
+    else:
+        raise ValueError('no ViT encoder found: expected timm keys (blocks.N.attn.qkv...), '
+                         'mmpretrain keys under backbone. (backbone.layers.N...) or bare '
+                         f'mmpretrain keys (layers.N...); first keys: {list(state)[:6]}')
+    if dst_grid is not None and 'pos_embed' in encoder:
+        encoder['pos_embed'] = interpolate_pos_embed(encoder['pos_embed'], dst_grid)
+    return encoder, unused, fmt

@@ -1,0 +1,14 @@
+# Faster R-CNN + FPN, SelectiveMAE ViT-B/16 backbone, DIOR horizontal boxes (train+val -> test,
+# VOC mAP50). Paper recipe (Table 9 (iv)): 800 x 800, AdamW 1e-4, wd 0.05, layer decay 0.9,
+# drop path 0.1, 12 epochs (steps 8, 11), total batch 4 (2 GPUs x 2 images).
+_base_ = [
+    '../../_base_/models/faster-rcnn_vit-b-p16_fpn.py',
+    '../../_base_/datasets/dior.py',
+    '../../_base_/schedules/vit_det_adamw-ld0.9_1x.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(
+    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
+
+model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))
+train_dataloader = dict(batch_size=2)
