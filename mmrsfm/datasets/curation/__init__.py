@@ -3,7 +3,8 @@ size limits, de-duplicate by perceptual hash, write the index :class:`OpticalRS1
 
 Modules: ``scan`` (walk source folders), ``filters`` (what is kept, quarantine reasons),
 ``slicing`` (seeded random crops), ``hashing`` (pHash codes), ``near_duplicates`` (Hamming
-search and grouping), ``manifest`` (atomic, resumable shards), ``pipeline`` (the run).
+search and grouping), ``manifest`` (atomic, resumable shards), ``pipeline`` (the run),
+``synthetic`` (generated image sets with known duplicates).
 """
 from .filters import QUARANTINE_REASONS
 from .hashing import phash_code

@@ -1,0 +1,70 @@
+"""Generated image sets with known duplicates, for the tests and the de-duplication benchmark."""
+from __future__ import annotations
+
+import io
+import os
+import os.path as osp
+from typing import Dict, List, Tuple
+
+import numpy as np
+from PIL import Image, ImageEnhance
+
+NEAR_COPY_KINDS = ('jpeg', 'resize', 'brightness')
+
+
+def smooth_image(rng: np.random.Generator, height: int, width: int) -> Image.Image:
+    """A ``width`` x ``height`` RGB image of smooth random structure plus fine texture.
+
+    Coarse random colours (one per 16 px) upsampled bicubically give each image its own
+    low-frequency layout, which is what a perceptual hash sees.
+    """
+    coarse = rng.integers(0, 256, (max(height // 16, 2), max(width // 16, 2), 3), np.uint8)
+    image = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BICUBIC),
+                       np.int16)
+    image = image + rng.integers(-12, 13, image.shape)
+    return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+
+
+def near_copy(image: Image.Image, kind: str) -> Image.Image:
+    """A near copy: JPEG re-encoding (quality 70), a 90% resize, or +5% brightness."""
+    if kind == 'jpeg':
+        buffer = io.BytesIO()
+        image.save(buffer, 'JPEG', quality=70)
+        return Image.open(io.BytesIO(buffer.getvalue())).convert('RGB')
+    if kind == 'resize':
+        return image.resize((image.width * 9 // 10, image.height * 9 // 10), Image.BILINEAR)
+    if kind == 'brightness':
+        return ImageEnhance.Brightness(image).enhance(1.05)
+    raise ValueError(f'unknown near-copy kind {kind!r}; use one of {NEAR_COPY_KINDS}')
+
+
+def write_duplicate_set(folder: str, num_distinct: int, num_exact: int, num_near: int,
+                        size: int = 128, seed: int = 0) -> Tuple[List[str], Dict[str, str]]:
+    """Write ``num_distinct`` distinct PNGs, plus exact and near copies of some of them.
+
+    Copies go to ``copy_*`` files of originals drawn without replacement; near copies cycle
+    through :data:`NEAR_COPY_KINDS`.
+
+    Returns:
+        The file names written (sorted), and ``{copy name: original name}``.
+    """
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    names, origin = [], {}
+    images = {}
+    for i in range(num_distinct):
+        name = f'img_{i:06d}.png'
+        images[name] = smooth_image(rng, size, size)
+        images[name].save(osp.join(folder, name))
+        names.append(name)
+    chosen = rng.choice(num_distinct, num_exact + num_near, replace=False)
+    for k, i in enumerate(chosen):
+        original = names[i]
+        if k < num_exact:
+            copy, image = f'copy_exact_{k:06d}.png', images[original]
+        else:
+            kind = NEAR_COPY_KINDS[(k - num_exact) % len(NEAR_COPY_KINDS)]
+            copy, image = f'copy_{kind}_{k:06d}.png', near_copy(images[original], kind)
+        image.save(osp.join(folder, copy))
+        origin[copy] = original
+    return sorted(names + list(origin)), origin
