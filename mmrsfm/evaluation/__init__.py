@@ -1,5 +1,7 @@
 """Metrics, registered into the registry of the toolbox that evaluates with them."""
 from .feature_geometry import class_distance_report
 from .long_tail_f1 import LongTailF1
+from .multi_source_iou import MultiSourceIoUMetric
 
 __all__ = ['LongTailF1', 'class_distance_report']
+__all__ += ['MultiSourceIoUMetric']

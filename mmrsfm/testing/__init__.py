@@ -8,3 +8,5 @@ __all__ = [
     'DOTA_CLASSES', 'LOVEDA_CLASSES', 'write_dior', 'write_dota', 'write_loveda',
     'write_scene_folder', 'TASK_CONFIGS', 'TASK_METRICS', 'make_tiny_config', 'write_tiny_data'
 ]
+from .samrs_format import write_samrs, write_samrs_subsets  # noqa: E402
+__all__ += ['write_samrs', 'write_samrs_subsets']

@@ -1,0 +1,21 @@
+# Mask R-CNN R-50-FPN on SAMRS-SOTA instances (DOTA-v2.0 trainval cut to 1024 x 1024 px, 18
+# classes). Same layout as the SIOR config: data/SAMRS/SOTA/{images/*.png,
+# instances_train.json, instances_val.json}. Class order = SOTA_CLASSES (checked by a test).
+_base_ = './mask-rcnn_r50_fpn_1x_sior-instances.py'
+
+classes = ('large-vehicle', 'swimming-pool', 'helicopter', 'bridge', 'plane', 'ship',
+           'soccer-ball-field', 'basketball-court', 'ground-track-field', 'small-vehicle',
+           'baseball-diamond', 'tennis-court', 'roundabout', 'storage-tank', 'harbor',
+           'container-crane', 'airport', 'helipad')
+metainfo = dict(classes=classes)
+data_root = 'data/SAMRS/SOTA/'
+image_scale = (1024, 1024)
+
+model = dict(roi_head=dict(bbox_head=dict(num_classes=len(classes)),
+                           mask_head=dict(num_classes=len(classes))))
+train_dataloader = dict(dataset=dict(metainfo=metainfo, data_root=data_root,
+                                     pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(dataset=dict(metainfo=metainfo, data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'instances_val.json')
+test_evaluator = val_evaluator

@@ -1,0 +1,91 @@
+"""Encoder-decoder segmentor with one classifier per source dataset (SAMRS multi-head SEP).
+
+One backbone, neck and decode body are shared by all sources; the decode head
+(:class:`~mmrsfm.models.decode_heads.MultiSourceUPerHead`) holds one 1x1 classifier per source.
+Every sample goes to the classifier of the dataset it came from (its ``source`` meta key), and
+the training loss is the sum of the per-source cross-entropies.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..decode_heads.multi_source_uper_head import group_by_source
+
+
+@MODELS.register_module()
+class MultiHeadEncoderDecoder(EncoderDecoder):
+    """mmseg ``EncoderDecoder`` that routes each sample to the classifier of its source.
+
+    Args:
+        decode_head: A multi-source head, e.g. ``dict(type='MultiSourceUPerHead',
+            source_classes=dict(sota=18, sior=20, fast=37), ...)``.
+        auxiliary_head: Not supported (must be None): the SEP recipe has no auxiliary head.
+        **kwargs: ``backbone``, ``neck``, ``data_preprocessor``, ``train_cfg``, ``test_cfg``...
+            as for ``EncoderDecoder``.
+
+    ``predict`` needs ``data_samples`` whose meta information names the source; a batch mixing
+    sources is split, each part inferred (``whole`` or ``slide``) with its own classifier.
+    :meth:`get_layer_depth` lets mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` apply
+    layer-wise lr decay to backbones that define ``get_layer_depth`` (mmpretrain's ViT).
+    """
+
+    def __init__(self, decode_head: dict, auxiliary_head: Optional[dict] = None,
+                 **kwargs) -> None:
+        if auxiliary_head is not None:
+            raise ValueError('MultiHeadEncoderDecoder has no auxiliary head; set '
+                             'auxiliary_head=None (per-source auxiliary heads are not provided)')
+        super().__init__(decode_head=decode_head, auxiliary_head=None, **kwargs)
+        if not hasattr(self.decode_head, 'source_classes'):
+            raise TypeError(f'decode_head {type(self.decode_head).__name__} has no per-source '
+                            'classifiers; use e.g. MultiSourceUPerHead')
+        self.source_key = self.decode_head.source_key
+
+    @property
+    def source_classes(self) -> Dict[str, int]:
+        """Source name -> number of classes."""
+        return dict(self.decode_head.source_classes)
+
+    def predict(self, inputs: Tensor, data_samples: Optional[list] = None) -> list:
+        """Predict each sample with the classifier of its source.
+
+        Args:
+            inputs: Images (N, 3, H, W).
+            data_samples: ``SegDataSample`` list whose ``metainfo`` holds the source.
+
+        Returns:
+            The data samples with ``pred_sem_seg`` (class indices of their own source) and
+            ``seg_logits`` (n_source, H, W).
+        """
+        if data_samples is None:
+            raise ValueError('MultiHeadEncoderDecoder.predict needs data_samples naming each '
+                             f'sample\'s {self.source_key!r}')
+        metas = [s.metainfo for s in data_samples]
+        results: List = [None] * len(data_samples)
+        for source, idx in group_by_source(metas, self.source_key).items():
+            # slide_inference sizes its output buffer with self.out_channels.
+            self.out_channels = self.decode_head.num_classes_of(source)
+            logits = self.inference(inputs[idx], [metas[i] for i in idx])
+            for i, sample in zip(idx, self.postprocess_result(
+                    logits, [data_samples[i] for i in idx])):
+                results[i] = sample
+        return results
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[list] = None
+                 ) -> Dict[str, Tensor]:
+        """Logits of every classifier for every sample: source -> (N, n_source, h, w)."""
+        return self.decode_head.forward(self.extract_feat(inputs))
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """Layer depth of a parameter for layer-wise lr decay: ``(depth, num_depths)``.
+
+        Delegates to ``backbone.get_layer_depth(name, prefix='backbone.')``; parameters outside
+        the backbone (neck, decode head) get the last depth, i.e. the full learning rate.
+        """
+        if not hasattr(self.backbone, 'get_layer_depth'):
+            raise TypeError(f'backbone {type(self.backbone).__name__} has no get_layer_depth(); '
+                            'layer-wise lr decay needs e.g. mmpretrain.VisionTransformer')
+        return self.backbone.get_layer_depth(param_name, prefix='backbone.')
