@@ -2,6 +2,8 @@
 ViTPyramid backbone: every parameter's lr and weight decay against a hand computation from its
 name, the error on a backbone-prefix mismatch; and mmpretrain's constructor, which the
 classification configs use, giving the same lrs on a ViT classifier."""
+import os.path as osp
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -10,6 +12,7 @@ from mmengine.registry import init_default_scope
 
 import mmrsfm.engine  # noqa: F401
 import mmrsfm.models  # noqa: F401
+from tests.conftest import REPO_ROOT
 
 L, DECAY, LR, WD = 4, 0.9, 1e-4, 0.05
 ARCH = dict(embed_dims=32, num_layers=L, num_heads=2, feedforward_channels=64)
@@ -43,6 +46,7 @@ def _model(scope: str):
         cfg = Config.fromstring("_base_ = 'mmseg::_base_/models/upernet_r50.py'", '.py')
         cfg.model.decode_head.in_channels = [32] * 4
         cfg.model.auxiliary_head.in_channels = 32
+        cfg.model.pretrained = None  # else EncoderDecoder hands it to the backbone
     cfg.model.backbone = BACKBONE
     return MODELS.build(cfg.model)
 
@@ -94,9 +98,9 @@ def test_mmpretrain_constructor_on_classifier_matches_the_rule():
         backbone=dict(type='VisionTransformer', arch=ARCH, img_size=32, patch_size=8,
                       out_type='avg_featmap', final_norm=False),
         head=dict(type='LinearClsHead', num_classes=3, in_channels=32)))
-    # The paramwise_cfg of configs/_base_/schedules/vit_finetune_adamw-ld0.75.py.
-    wrapper = build_optim_wrapper(model, Config.fromfile(
-        'configs/_base_/schedules/vit_finetune_adamw-ld0.75_200e.py').optim_wrapper)
+    # The optim_wrapper of the classification configs' schedule base.
+    wrapper = build_optim_wrapper(model, Config.fromfile(osp.join(
+        REPO_ROOT, 'configs/_base_/schedules/vit_finetune_adamw-ld0.75_200e.py')).optim_wrapper)
     decay = 0.75
     lr = wrapper.optimizer.defaults['lr']
     groups = _group_of(wrapper.optimizer)

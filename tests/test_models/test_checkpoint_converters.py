@@ -1,13 +1,16 @@
 """mmrsfm.models.checkpoint_converters on a synthetic state dict with the timm / authors' layout,
-loaded strictly into mmpretrain's ViT and our decoder; and the conversion tool."""
+loaded strictly into mmpretrain's ViT and our decoder; and the conversion tool. Extraction of the
+ViT encoder for the benchmark configs (timm-style and saved mmpretrain checkpoints) with
+position-embedding resizing checked against a hand computation."""
 import os.path as osp
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 import mmrsfm.models  # noqa: F401
-from mmrsfm.models.checkpoint_converters import convert_timm_vit
+from mmrsfm.models.checkpoint_converters import convert_timm_vit, convert_vit_to_benchmark
 from tests.conftest import REPO_ROOT, run_tool
 
 D, DEPTH, MLP, P, DD = 32, 2, 64, 8, 16  # embed, blocks, mlp hidden, patch, decoder width
@@ -94,3 +97,83 @@ def test_tool_backbone_only(tmp_path, python):
     out = torch.load(dst, weights_only=True)['state_dict']
     assert all(k.startswith('backbone.') for k in out) and len(out) == 6 + 12 * DEPTH
     assert 'not converted' in result.stdout and osp.isfile(dst)
+
+
+def _timm_encoder(depth=4, grid=4):
+    """A timm-style ViT classifier state dict (patch P, width D) with a head to be left out."""
+    g = torch.Generator().manual_seed(1)
+
+    def t(*shape):
+        return torch.randn(*shape, generator=g)
+
+    state = {'cls_token': t(1, 1, D), 'pos_embed': t(1, 1 + grid * grid, D),
+             'patch_embed.proj.weight': t(D, 3, P, P), 'patch_embed.proj.bias': t(D),
+             'norm.weight': t(D), 'norm.bias': t(D), 'head.weight': t(5, D), 'head.bias': t(5)}
+    for i in range(depth):
+        state.update({
+            f'blocks.{i}.norm1.weight': t(D), f'blocks.{i}.norm1.bias': t(D),
+            f'blocks.{i}.attn.qkv.weight': t(3 * D, D), f'blocks.{i}.attn.qkv.bias': t(3 * D),
+            f'blocks.{i}.attn.proj.weight': t(D, D), f'blocks.{i}.attn.proj.bias': t(D),
+            f'blocks.{i}.norm2.weight': t(D), f'blocks.{i}.norm2.bias': t(D),
+            f'blocks.{i}.mlp.fc1.weight': t(MLP, D), f'blocks.{i}.mlp.fc1.bias': t(MLP),
+            f'blocks.{i}.mlp.fc2.weight': t(D, MLP), f'blocks.{i}.mlp.fc2.bias': t(D)})
+    return state
+
+
+def _hand_resized(pos_embed, src, dst):
+    grid = pos_embed[:, 1:].reshape(1, src[0], src[1], -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=dst, mode='bicubic', align_corners=False)
+    return torch.cat([pos_embed[:, :1], grid.flatten(2).transpose(1, 2)], dim=1)
+
+
+def _pyramid(img_size, **kwargs):
+    from mmengine.registry import MODELS as ROOT
+    return ROOT.build(dict(type='ViTPyramid', img_size=img_size, patch_size=P,
+                           out_indices=[0, 1, 2, 3],
+                           arch=dict(embed_dims=D, num_layers=4, num_heads=4,
+                                     feedforward_channels=MLP), **kwargs))
+
+
+def test_timm_to_benchmark_loads_into_the_adapter():
+    state = _timm_encoder()
+    encoder, unused, fmt = convert_vit_to_benchmark({'model': state}, dst_grid=(3, 5))
+    assert fmt == 'timm' and sorted(unused) == ['head.bias', 'head.weight']
+    # Bicubic resize of the 4 x 4 grid to 3 x 5, the cls row unchanged.
+    torch.testing.assert_close(encoder['pos_embed'], _hand_resized(state['pos_embed'], (4, 4),
+                                                                   (3, 5)))
+    torch.testing.assert_close(encoder['pos_embed'][:, 0], state['pos_embed'][:, 0])
+    model = _pyramid((3 * P, 5 * P), final_norm=True)
+    missing, unexpected = model.load_state_dict(encoder, strict=False)
+    assert unexpected == [] and missing and all(k.startswith('pyramid.') for k in missing)
+    torch.testing.assert_close(model.layers[3].attn.qkv.weight, state['blocks.3.attn.qkv.weight'])
+    torch.testing.assert_close(model.ln1.bias, state['norm.bias'])
+    with pytest.raises(ValueError, match='no ViT encoder found'):
+        convert_vit_to_benchmark({'state_dict': {'conv.weight': torch.zeros(1)}})
+
+
+def test_tool_converts_a_saved_mmpretrain_classifier(tmp_path, python):
+    from mmpretrain.registry import MODELS as PRETRAIN
+    classifier = PRETRAIN.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='VisionTransformer', img_size=32, patch_size=P, out_type='avg_featmap',
+                      final_norm=False, arch=dict(embed_dims=D, num_layers=4, num_heads=4,
+                                                  feedforward_channels=MLP)),
+        head=dict(type='LinearClsHead', num_classes=3, in_channels=D)))
+    src, dst = str(tmp_path / 'epoch_3.pth'), str(tmp_path / 'vit_backbone.pth')
+    torch.save({'state_dict': classifier.state_dict(), 'meta': {'epoch': 3}}, src)
+    result = run_tool([python, 'tools/model_converters/vit_to_benchmark.py', src, dst,
+                       '--img-size', '40', '56'], cwd=REPO_ROOT)
+    assert 'missing keys (0): none' in result.stdout
+    assert 'head.fc.weight' in result.stdout  # listed among the source keys left out
+    out = torch.load(dst, weights_only=True)['state_dict']
+    assert set(out) == {f'backbone.{k}' for k in classifier.backbone.state_dict()}
+    expected = _hand_resized(classifier.backbone.pos_embed.detach(), (4, 4), (5, 7))
+    torch.testing.assert_close(out['backbone.pos_embed'], expected)
+
+    # The file as the configs read it: init_cfg Pretrained with prefix 'backbone.'.
+    model = _pyramid((40, 56), init_cfg=dict(type='Pretrained', checkpoint=dst,
+                                              prefix='backbone.'))
+    model.init_weights()
+    torch.testing.assert_close(model.pos_embed, expected)
+    torch.testing.assert_close(model.layers[2].ffn.layers[1].weight,
+                               classifier.backbone.layers[2].ffn.layers[1].weight)
