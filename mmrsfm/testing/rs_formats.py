@@ -239,3 +239,145 @@ def write_scene_folder(root: str,
         with open(osp.join(root, f'{split}.txt'), 'w') as f:
             f.write('\n'.join(split_lines) + '\n')
     return lines
+
+
+# --- Raw release formats for the dataset preparation tools -----------------------------------
+
+#: RGB colours of the Potsdam label classes, index 1..6 (impervious surface, building, low
+#: vegetation, tree, car, clutter) as in the ISPRS release; black (index 0) marks boundaries.
+POTSDAM_RELEASE_COLOURS = ((0, 0, 0), (255, 255, 255), (0, 0, 255), (0, 255, 255), (0, 255, 0),
+                           (255, 255, 0), (255, 0, 0))
+#: RGB colours of iSAID's semantic labels, index 0..15 (background first), as in the release.
+ISAID_RELEASE_COLOURS = ((0, 0, 0), (0, 0, 63), (0, 63, 63), (0, 63, 0), (0, 63, 127),
+                         (0, 63, 191), (0, 63, 255), (0, 127, 63), (0, 127, 127), (0, 0, 127),
+                         (0, 0, 191), (0, 0, 255), (0, 191, 127), (0, 127, 191), (0, 127, 255),
+                         (0, 100, 155))
+
+
+def _blocky_label(rng: np.random.RandomState, size: Tuple[int, int], num_values: int,
+                  block: int) -> np.ndarray:
+    # Piecewise-constant label map: one random value per block x block cell.
+    h, w = size
+    cells = rng.randint(0, num_values, size=(-(-h // block), -(-w // block)))
+    return np.kron(cells, np.ones((block, block), dtype=np.int64))[:h, :w].astype(np.uint8)
+
+
+def write_potsdam_release(root: str,
+                          tiles: Sequence[str] = ('2_10', '2_13'),
+                          size: int = 96,
+                          seed: int = 0) -> Dict[str, np.ndarray]:
+    """Write ISPRS Potsdam-style tiles as released: ``top_potsdam_<i>_<j>_RGB.tif`` under
+    ``root/2_Ortho_RGB/`` and colour-coded ``top_potsdam_<i>_<j>_label_noBoundary.tif`` under
+    ``root/5_Labels_all_noBoundary/``.
+
+    Returns:
+        Tile id -> the (size, size) index label drawn (0 boundary, 1..6 classes).
+    """
+    rng = np.random.RandomState(seed)
+    from PIL import Image
+    os.makedirs(osp.join(root, '2_Ortho_RGB'), exist_ok=True)
+    os.makedirs(osp.join(root, '5_Labels_all_noBoundary'), exist_ok=True)
+    labels = {}
+    for tile in tiles:
+        label = _blocky_label(rng, (size, size), len(POTSDAM_RELEASE_COLOURS), 8)
+        colours = np.array(POTSDAM_RELEASE_COLOURS, dtype=np.uint8)[label]
+        image = np.clip(colours.astype(np.int64) // 2 + rng.randint(0, 60, colours.shape), 0,
+                        255).astype(np.uint8)
+        Image.fromarray(image).save(osp.join(root, '2_Ortho_RGB', f'top_potsdam_{tile}_RGB.tif'))
+        Image.fromarray(colours).save(
+            osp.join(root, '5_Labels_all_noBoundary', f'top_potsdam_{tile}_label_noBoundary.tif'))
+        labels[tile] = label
+    return labels
+
+
+def write_isaid_release(root: str,
+                        splits: Dict[str, int] = None,
+                        size: Tuple[int, int] = (80, 120),
+                        seed: int = 0) -> Dict[str, Dict[str, np.ndarray]]:
+    """Write iSAID-style images and colour semantic masks as released:
+    ``root/<split>/images/P<n>.png`` and
+    ``root/<split>/Semantic_masks/images/P<n>_instance_color_RGB.png``.
+
+    Args:
+        splits: Split -> number of images. Defaults to ``{'train': 2, 'val': 1}``.
+        size: ``(height, width)`` of every image.
+
+    Returns:
+        Split -> image id -> the index label drawn (0 background, 1..15 classes).
+    """
+    splits = splits or {'train': 2, 'val': 1}
+    rng = np.random.RandomState(seed)
+    written: Dict[str, Dict[str, np.ndarray]] = {}
+    next_id = 0
+    for split, count in splits.items():
+        img_dir = osp.join(root, split, 'images')
+        ann_dir = osp.join(root, split, 'Semantic_masks', 'images')
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(ann_dir, exist_ok=True)
+        written[split] = {}
+        for _ in range(count):
+            img_id = f'P{next_id:04d}'
+            next_id += 1
+            label = _blocky_label(rng, size, len(ISAID_RELEASE_COLOURS), 10)
+            colours = np.array(ISAID_RELEASE_COLOURS, dtype=np.uint8)[label]
+            image = rng.randint(0, 255, size=size + (3, )).astype(np.uint8)
+            cv2.imwrite(osp.join(img_dir, f'{img_id}.png'), image)
+            cv2.imwrite(osp.join(ann_dir, f'{img_id}_instance_color_RGB.png'),
+                        colours[..., ::-1])
+            written[split][img_id] = label
+    return written
+
+
+def write_spacenet_v1_release(root: str,
+                              num_tiles: int = 4,
+                              size: Tuple[int, int] = (40, 48),
+                              pixel_size: float = 4.5e-6,
+                              seed: int = 0) -> Dict[str, List[np.ndarray]]:
+    """Write SpaceNet v1-style tiles: GeoTIFF RGB images (north-up WGS84 georeferencing in the
+    ModelPixelScale / ModelTiepoint tags) under ``root/3band/3band_AOI_1_RIO_img<n>.tif`` and
+    building footprints as GeoJSON polygons in longitude/latitude under
+    ``root/vectordata/geojson/Geo_AOI_1_RIO_img<n>.geojson``. Footprints are axis-aligned
+    rectangles with corners on integer pixel coordinates; tile ``img1`` has no buildings (an
+    empty feature, as in the release).
+
+    Returns:
+        Tile id -> list of footprints as pixel boxes ``[col0, row0, col1, row1]`` (continuous
+        image coordinates, the pixel ``(r, c)`` covering ``[c, c + 1) x [r, r + 1)``).
+    """
+    import json
+    from PIL import Image, TiffImagePlugin
+    rng = np.random.RandomState(seed)
+    img_dir = osp.join(root, '3band')
+    geo_dir = osp.join(root, 'vectordata', 'geojson')
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(geo_dir, exist_ok=True)
+    height, width = size
+    boxes_per_tile: Dict[str, List[np.ndarray]] = {}
+    for n in range(1, num_tiles + 1):
+        tile = f'img{n}'
+        lon0, lat0 = -43.7 + 0.001 * n, -22.9  # Rio de Janeiro
+        tags = TiffImagePlugin.ImageFileDirectory_v2()
+        tags[33550] = (pixel_size, pixel_size, 0.0)
+        tags.tagtype[33550] = 12
+        tags[33922] = (0.0, 0.0, 0.0, lon0, lat0, 0.0)
+        tags.tagtype[33922] = 12
+        image = rng.randint(0, 255, size=(height, width, 3)).astype(np.uint8)
+        Image.fromarray(image).save(osp.join(img_dir, f'3band_AOI_1_RIO_{tile}.tif'),
+                                    tiffinfo=tags)
+        boxes = []
+        features = []
+        for _ in range(0 if n == 1 else rng.randint(1, 4)):
+            c0, r0 = rng.randint(0, width - 10), rng.randint(0, height - 10)
+            c1, r1 = c0 + rng.randint(3, 10), r0 + rng.randint(3, 10)
+            boxes.append(np.array([c0, r0, c1, r1]))
+            ring = [[lon0 + c * pixel_size, lat0 - r * pixel_size]
+                    for c, r in ((c0, r0), (c1, r0), (c1, r1), (c0, r1), (c0, r0))]
+            features.append({'type': 'Feature', 'properties': {'BuildingId': len(boxes)},
+                             'geometry': {'type': 'Polygon', 'coordinates': [ring]}})
+        if not features:
+            features.append({'type': 'Feature', 'properties': {},
+                             'geometry': {'type': 'Point', 'coordinates': []}})
+        with open(osp.join(geo_dir, f'Geo_AOI_1_RIO_{tile}.geojson'), 'w') as f:
+            json.dump({'type': 'FeatureCollection', 'features': features}, f)
+        boxes_per_tile[tile] = boxes
+    return boxes_per_tile

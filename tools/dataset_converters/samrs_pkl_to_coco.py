@@ -18,13 +18,7 @@ import sys
 
 from mmrsfm.datasets.samrs_labeling import ClassMapper
 from mmrsfm.datasets.samrs_labeling.authors_pickle import pickles_to_coco
-from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic
-
-
-def read_split(path: str) -> set:
-    """Image stems listed one per line (paths and extensions are stripped)."""
-    with open(path) as f:
-        return {osp.splitext(osp.basename(line.split()[0]))[0] for line in f if line.strip()}
+from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic, read_image_list
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +46,7 @@ def main(argv=None) -> int:
     if not paths:
         raise FileNotFoundError(f'no .pkl files in {args.ins_dir}')
     if args.split:
-        keep = read_split(args.split)
+        keep = set(read_image_list(args.split))
         paths = [p for p in paths if osp.splitext(osp.basename(p))[0] in keep]
         missing = len(keep) - len(paths)
         if missing:
