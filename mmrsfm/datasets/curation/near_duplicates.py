@@ -55,6 +55,7 @@ def _flip_masks(width: int, flips: int) -> np.ndarray:
 def _mih_pairs(words: np.ndarray, threshold: int, budget: int) -> np.ndarray:
     num, num_words = words.shape
     widths, flips = plan_chunks(num, num_words, threshold)
+    index_dtype = np.int32 if num < 2**31 else np.int64
     found = []
     for word in range(num_words):
         shift = 0
@@ -62,24 +63,30 @@ def _mih_pairs(words: np.ndarray, threshold: int, budget: int) -> np.ndarray:
             key = ((words[:, word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(
                 np.int64)
             shift += width
-            order = np.argsort(key, kind='stable')
+            order = np.argsort(key, kind='stable').astype(index_dtype)
             offsets = np.zeros((1 << width) + 1, np.int64)
             np.cumsum(np.bincount(key, minlength=1 << width), out=offsets[1:])
             for mask in _flip_masks(width, flips):
-                for q0 in range(0, num, 1 << 16):
-                    queries = np.arange(q0, min(q0 + (1 << 16), num))
+                # Two keys differing by a non-zero mask differ on its lowest bit: query only
+                # from the side where that bit is 0, so each pair is probed once.
+                low = int(mask & -mask)
+                for q0 in range(0, num, 1 << 20):
+                    queries = np.arange(q0, min(q0 + (1 << 20), num))
+                    if low:
+                        queries = queries[(key[queries] & low) == 0]
                     probe = key[queries] ^ mask
                     start = offsets[probe]
                     count = offsets[probe + 1] - start
                     found += _check_candidates(words, queries, start, count, order, threshold,
-                                               budget)
+                                               budget, same_bucket=not low)
     if not found:
-        return np.zeros((0, 2), np.int64)
+        return np.zeros(0, np.int64)
     pairs = np.concatenate(found)
-    return np.unique(pairs[:, 0] * num + pairs[:, 1])
+    return np.unique(pairs.min(axis=1) * num + pairs.max(axis=1))
 
 
-def _check_candidates(words, queries, start, count, order, threshold, budget) -> list:
+def _check_candidates(words, queries, start, count, order, threshold, budget,
+                      same_bucket) -> list:
     """Expand (query, bucket range) into candidate pairs in slices of ``budget`` candidates."""
     csum = np.cumsum(count)
     total = int(csum[-1]) if len(csum) else 0
@@ -95,10 +102,14 @@ def _check_candidates(words, queries, start, count, order, threshold, budget) ->
             continue
         qi = np.repeat(queries[a:b], cnt)
         pos = np.arange(ntot) + np.repeat(start[a:b] - (np.cumsum(cnt) - cnt), cnt)
-        dj = order[pos]
-        keep = qi < dj
-        qi, dj = qi[keep], dj[keep]
-        keep = hamming(words[qi], words[dj]) <= threshold
+        dj = order[pos].astype(np.int64)
+        if same_bucket:  # both orders of a pair meet here: keep one, drop self-matches
+            keep = qi < dj
+            qi, dj = qi[keep], dj[keep]
+        if words.shape[1] == 1:  # one word: skip the per-row sum
+            keep = np.bitwise_count(words[qi, 0] ^ words[dj, 0]) <= threshold
+        else:
+            keep = hamming(words[qi], words[dj]) <= threshold
         if keep.any():
             out.append(np.stack([qi[keep], dj[keep]], axis=1))
     return out

@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -298,6 +298,26 @@ def curate(cfg: CurationConfig) -> dict:
         shards_reused=len(shards) - len(tasks), files_processed=sum(
             len(t['files']) for t in tasks), seconds_processing=round(processed - start, 2),
         seconds_dedup=round(searched - processed, 2), seconds_total=round(end - start, 2)))
+
+
+def collect_codes(cfg: CurationConfig) -> Tuple[List[str], np.ndarray]:
+    """Index entries (kept or not) and ``(N, B)`` uint8 codes of a finished run of ``cfg``."""
+    src, out = osp.abspath(cfg.src_root), osp.abspath(cfg.out_root)
+    exclude = [out] if (out + os.sep).startswith(src + os.sep) else []
+    store = ShardStore(osp.join(out, STATE_DIR), cfg.shard_params())
+    shards, tasks, _ = _plan(replace(cfg, progress=False), store, src, out,
+                             exclude)
+    if tasks:
+        raise RuntimeError(f'{len(tasks)} shard(s) of {out} are missing: run curate() first')
+    prefix = osp.relpath(src, out).replace(os.sep, '/')
+    entries, codes = [], []
+    for path in shards:
+        data = load_arrays(path)
+        entries += [s or f'{prefix}/{o}' for o, s in zip(data['origin'].tolist(),
+                                                         data['slice'].tolist())]
+        codes.append(data['code'])
+    return entries, np.concatenate(codes) if codes else np.zeros(
+        (0, code_bytes(cfg.hash_size)), np.uint8)
 
 
 def _duplicate_groups(labels: np.ndarray, kept: np.ndarray, in_group: np.ndarray,
