@@ -1,15 +1,19 @@
 """DOTA task-1 (oriented boxes) evaluation of detections on full images, as the official DOTA
-devkit scores them (``dota_evaluation_task1.voc_eval``), built on mmrotate's matching
-(``tpfp_default`` with mmcv's quadrilateral IoU) and mmdet's ``average_precision``.
+devkit scores them (``dota_evaluation_task1.voc_eval``), with polygon IoU from shapely and AP from
+mmdet's ``average_precision``.
 
 Rules shared with the devkit: per class, detections are ranked by score over all images; a
 detection is a true positive when its best-overlapping ground truth (difficult ones included)
-has IoU above ``iou_thr`` (0.5) and was not matched before; a match with a difficult object
-counts neither way; recall is over non-difficult objects; AP is the VOC07 11-point AP. The
-one documented difference: a class without any non-difficult ground truth gets no AP and is
+has IoU above ``iou_thr`` (strictly, 0.5) and was not matched before; a match with a difficult
+object counts neither way; recall is over non-difficult objects; AP is the VOC07 11-point AP.
+The one documented difference: a class without any non-difficult ground truth gets no AP and is
 left out of the mAP (the devkit divides by zero and reports NaN for it and for the mAP).
-mmrotate's ``eval_rbbox_map`` is not used directly because it drops the difficult objects of an
-image that has no other object of any class, turning matches with them into false positives.
+
+mmrotate's ``eval_rbbox_map(box_type='qbox')`` is not used: it drops the difficult objects of an
+image that has no non-difficult object (matches with them become false positives), and the
+quadrilateral IoU of this mmcv build (``mmcv.ops.box_iou_quadri`` on CPU) is wrong for many
+convex quadrilaterals (e.g. 1.0002 instead of 0.7073 for ``96 77 119 86 104 123 81 114`` and
+``101 81 119 87 101 117 80 114``); shapely's polygon overlay agrees with the devkit's polyiou.
 """
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import shapely
 from mmdet.evaluation.functional import average_precision
-from mmrotate.evaluation.functional.mean_ap import tpfp_default
 
 from mmrsfm.datasets.preparation.dota_annotations import DOTA_V1_CLASSES, read_dota_txt
 
@@ -88,6 +92,54 @@ def load_dota_ground_truth(ann_dir: str,
     return gts
 
 
+def polygon_ious(polys1: np.ndarray, polys2: np.ndarray) -> np.ndarray:
+    """IoU of (M, 8) and (N, 8) quadrilaterals (corners ``x1 y1 ... x4 y4``) as (M, N).
+
+    A self-intersecting corner order is replaced by its convex hull.
+    """
+    def to_polygons(quads: np.ndarray) -> np.ndarray:
+        polys = shapely.polygons(np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2))
+        invalid = ~shapely.is_valid(polys)
+        polys[invalid] = shapely.convex_hull(polys[invalid])
+        return polys
+
+    a, b = to_polygons(polys1)[:, None], to_polygons(polys2)[None, :]
+    inter = shapely.area(shapely.intersection(a, b))
+    union = shapely.area(a) + shapely.area(b) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def match_detections(dets: np.ndarray, gt_boxes: np.ndarray, gt_hard: np.ndarray,
+                     iou_thr: float) -> np.ndarray:
+    """Greedy matching of one image's detections of one class, in decreasing score order.
+
+    Args:
+        dets: (M, 9) corners + score.
+        gt_boxes: (N, 8) non-difficult ground truth.
+        gt_hard: (K, 8) difficult ground truth.
+
+    Returns:
+        (M, ) in the order of ``dets``: 1 true positive, 0 false positive, -1 ignored (matched a
+        difficult object).
+    """
+    result = np.zeros(len(dets), dtype=np.int64)
+    gts = np.concatenate([gt_boxes, gt_hard]).reshape(-1, 8)
+    if len(gts) == 0:
+        return result
+    hard = np.arange(len(gts)) >= len(gt_boxes)
+    ious = polygon_ious(dets[:, :8], gts)
+    covered = np.zeros(len(gts), dtype=bool)
+    for i in np.argsort(-dets[:, -1], kind='stable'):
+        j = int(np.argmax(ious[i]))
+        if ious[i, j] > iou_thr:
+            if hard[j]:
+                result[i] = -1
+            elif not covered[j]:
+                covered[j] = True
+                result[i] = 1
+    return result
+
+
 def eval_dota_task1(detections: Detections,
                     ground_truth: Dict[str, dict],
                     classes: Sequence[str] = DOTA_V1_CLASSES,
@@ -113,25 +165,20 @@ def eval_dota_task1(detections: Detections,
     if unknown:
         raise ValueError(f'detections on {len(unknown)} image(s) without ground truth, e.g. '
                          f'{unknown[:3]}')
-    image_ids = sorted(ground_truth)
     empty = np.zeros((0, 9))
     aps, num_gts = {}, {}
     for cls_index, cls in enumerate(classes):
-        tps, fps, scores = [], [], []
+        scores, hits = [], []  # hit: 1 true positive, 0 false positive, -1 ignored
         count = 0
-        for img_id in image_ids:
+        for img_id in sorted(ground_truth):
             gt = ground_truth[img_id]
-            dets = detections.get(img_id, [empty] * len(classes))[cls_index]
             gt_boxes = gt['bboxes'][gt['labels'] == cls_index]
-            gt_ignore = gt['bboxes_ignore'][gt['labels_ignore'] == cls_index]
+            gt_hard = gt['bboxes_ignore'][gt['labels_ignore'] == cls_index]
             count += len(gt_boxes)
-            if len(dets) == 0:
-                continue
-            tp, fp = tpfp_default(dets.astype(np.float32), gt_boxes.astype(np.float32),
-                                  gt_ignore.astype(np.float32), iou_thr, box_type='qbox')
-            tps.append(tp[0])
-            fps.append(fp[0])
-            scores.append(dets[:, -1])
+            dets = detections.get(img_id, [empty] * len(classes))[cls_index]
+            if len(dets):
+                scores.append(dets[:, -1])
+                hits.append(match_detections(dets, gt_boxes, gt_hard, iou_thr))
         num_gts[cls] = count
         if count == 0:
             continue
@@ -139,8 +186,9 @@ def eval_dota_task1(detections: Detections,
             aps[cls] = 0.0
             continue
         order = np.argsort(-np.concatenate(scores), kind='stable')
-        tp = np.cumsum(np.concatenate(tps)[order])
-        fp = np.cumsum(np.concatenate(fps)[order])
+        hit = np.concatenate(hits)[order]
+        tp = np.cumsum(hit == 1)
+        fp = np.cumsum(hit == 0)
         recalls = tp / count
         precisions = tp / np.maximum(tp + fp, np.finfo(np.float64).eps)
         aps[cls] = float(average_precision(recalls, precisions,

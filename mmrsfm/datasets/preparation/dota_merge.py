@@ -4,8 +4,10 @@ files.
 A patch ``<id>__<rate>__<x>___<y>`` was cut at ``(x, y)`` from the image rescaled by ``rate``
 (see :mod:`.dota_split`): a box on it maps back by adding the offset and dividing by the rate.
 Duplicates from overlapping patches are removed by class-wise rotated NMS (mmcv's
-``nms_rotated``, or ``nms_quadri`` for quadrilaterals), IoU threshold 0.1 as mmrotate's
-``DOTAMetric`` uses. Unlike ``DOTAMetric(merge_patches=True)`` the rate is undone, so
+``nms_rotated``), IoU threshold 0.1 as mmrotate's ``DOTAMetric`` uses. Quadrilateral
+detections are suppressed through their minimum-area rectangles (mmrotate's ``qbox2rbox``) and
+written unchanged: mmcv's ``nms_quadri`` relies on ``box_iou_quadri``, whose CPU kernel gives
+wrong IoUs in this build (see :mod:`mmrsfm.evaluation.dota_eval`). Unlike ``DOTAMetric(merge_patches=True)`` the rate is undone, so
 multi-scale patches merge correctly.
 """
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmcv.ops import nms_quadri, nms_rotated
+from mmcv.ops import nms_rotated
+from mmrotate.structures.bbox.box_converters import qbox2rbox
 
 from .resumable import atomic_write_text
 
@@ -62,13 +65,11 @@ def patch_boxes_to_image(boxes: np.ndarray, x: int, y: int, rate: float) -> np.n
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float) -> np.ndarray:
-    # mmcv's CPU kernels run in float32; indices keep the float64 boxes exact.
+    # mmcv's CPU kernel runs in float32; the returned indices keep the float64 boxes exact.
     dets = torch.from_numpy(boxes.astype(np.float32))
-    order_scores = torch.from_numpy(scores.astype(np.float32))
-    if boxes.shape[1] == 5:
-        _, keep = nms_rotated(dets, order_scores, iou_thr)
-    else:
-        _, keep = nms_quadri(dets, order_scores, iou_thr)
+    if boxes.shape[1] == 8:
+        dets = qbox2rbox(dets)
+    _, keep = nms_rotated(dets, torch.from_numpy(scores.astype(np.float32)), iou_thr)
     return keep.numpy()
 
 
