@@ -179,7 +179,12 @@ def group_near_duplicates(codes: np.ndarray, threshold: int, method: str = 'auto
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if len(codes) == 0:
         return np.zeros(0, np.int64), dict(unique_codes=0, pairs=0)
-    unique, inverse = np.unique(codes, axis=0, return_inverse=True)
+    words = codes_to_words(codes)
+    if words.shape[1] == 1:  # one 64-bit word: a 1-D sort, far faster than axis=0
+        _, first, inverse = np.unique(words[:, 0], return_index=True, return_inverse=True)
+        unique = codes[first]
+    else:
+        unique, inverse = np.unique(codes, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     pairs, _ = hamming_pairs(unique, threshold, method)
     num = len(unique)
