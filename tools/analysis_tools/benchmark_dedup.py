@@ -114,7 +114,7 @@ def run_synthetic(args) -> None:
           f'pairs at 0-{args.threshold} bits; multi-index hashing with chunks {widths}, '
           f'{flips} flip(s) per chunk')
     start, cpu = time.perf_counter(), time.process_time()
-    pairs, dists = hamming_pairs(codes, args.threshold, method=args.method)
+    pairs, _ = hamming_pairs(codes, args.threshold, method=args.method)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     found = set(map(tuple, pairs.tolist()))
     print(f'search ({args.method}): {seconds:.1f} s wall, {cpu:.1f} s CPU, '

@@ -16,26 +16,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
+from ..preparation.resumable import atomic_write_bytes, atomic_write_text
 from .scan import FileEntry
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    atomic_write_bytes(path, text.encode('utf-8'))
 
 
 def save_arrays(path: str, arrays: Dict[str, np.ndarray]) -> None:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import math
-import os
 import os.path as osp
-import tempfile
 from typing import List, Tuple
 
 import numpy as np
 from PIL import Image
+
+from ..preparation.resumable import atomic_write_bytes
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 
@@ -44,17 +45,10 @@ def slice_path(rel: str, box: Box, ext: str) -> str:
 def write_crop(image: Image.Image, box: Box, path: str) -> Image.Image:
     """Crop ``image`` to ``box`` and write it to ``path`` atomically; returns the crop."""
     crop = image.crop(box)
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    suffix = osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp' + suffix)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            fmt = 'JPEG' if suffix.lower() in ('.jpg', '.jpeg') else 'PNG'
-            crop.save(f, format=fmt, **({'quality': 95} if fmt == 'JPEG' else {}))
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    buffer = io.BytesIO()
+    if path.lower().endswith(('.jpg', '.jpeg')):
+        crop.save(buffer, format='JPEG', quality=95)
+    else:
+        crop.save(buffer, format='PNG')
+    atomic_write_bytes(path, buffer.getvalue())
     return crop
