@@ -39,7 +39,10 @@ def atomic_write_json(path: str, obj: Any) -> None:
 
 def atomic_write_image(path: str, image: np.ndarray) -> None:
     """Encode ``image`` (BGR or single-channel, uint8) by the suffix of ``path``, atomically."""
-    ok, buf = cv2.imencode(osp.splitext(path)[1] or '.png', np.ascontiguousarray(image))
+    try:
+        ok, buf = cv2.imencode(osp.splitext(path)[1] or '.png', np.ascontiguousarray(image))
+    except cv2.error:
+        ok = False
     if not ok:
         raise ValueError(f'{path}: OpenCV could not encode an image of shape {image.shape}')
     atomic_write_bytes(path, buf.tobytes())

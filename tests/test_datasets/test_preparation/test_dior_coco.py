@@ -8,7 +8,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from mmrsfm.datasets import DIOR_CLASSES, DIORDataset
-from mmrsfm.datasets.preparation import dior_to_coco, parse_dior_xml, split_image_ids
+from mmrsfm.datasets.preparation.dior_coco import dior_to_coco, parse_dior_xml, split_image_ids
 from mmrsfm.testing import write_dior
 
 

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from dotadevkit.ops.ImgSplit import DataSplitter
 
-from mmrsfm.datasets.preparation import (DOTAObject, merge_patch_detections, parse_dota_lines,
-                                         parse_patch_name, read_dota_txt, sliding_windows,
-                                         split_image, split_image_file, write_task1_files)
+from mmrsfm.datasets.preparation import (merge_patch_detections, parse_patch_name,
+                                         sliding_windows, split_image, split_image_file,
+                                         write_task1_files)
+from mmrsfm.datasets.preparation.dota_annotations import (DOTAObject, parse_dota_lines,
+                                                          read_dota_txt)
 from mmrsfm.datasets.preparation.dota_merge import to_quadrilaterals
 
 

@@ -1,8 +1,9 @@
 """Colour label -> index conversion (Potsdam, iSAID) and sliding-window cropping."""
 import numpy as np
 
-from mmrsfm.datasets.preparation import (ISAID_PALETTE, POTSDAM_PALETTE, crop_patches,
-                                         rgb_to_index, window_starts)
+from mmrsfm.datasets.preparation import ISAID_PALETTE, POTSDAM_PALETTE
+from mmrsfm.datasets.preparation.rgb_labels import rgb_to_index
+from mmrsfm.datasets.preparation.seg_patches import crop_patches, window_starts
 
 
 def test_potsdam_colours_to_mmseg_indices():
