@@ -211,8 +211,58 @@ def _dedup_labels(cfg: CurationConfig, store: ShardStore, shards: List[str],
     return labels, counts
 
 
+def _index_prefix(src: str, out: str) -> str:
+    """How index entries reach the source root from ``out``: relative, else absolute."""
+    try:
+        return osp.relpath(src, out).replace(os.sep, '/')
+    except ValueError:  # another drive on Windows
+        return src.replace(os.sep, '/')
+
+
+def _read_shards(shards: List[str], nbytes: int, progress: bool
+                 ) -> Tuple[np.ndarray, np.ndarray, List[Tuple[str, str, str]]]:
+    """Pass 1: ``(N, nbytes)`` codes and ``(N,)`` areas (pixels) of all items, and quarantine."""
+    codes, areas, quarantine = [], [], []
+    for path in tqdm(shards, desc='read shards', disable=not progress):
+        data = load_arrays(path)
+        codes.append(data['code'])
+        box = data['box'].astype(np.int64)
+        areas.append((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))
+        quarantine += zip(data['q_file'].tolist(), data['q_reason'].tolist(),
+                          data['q_detail'].tolist())
+    if not codes:
+        return np.zeros((0, nbytes), np.uint8), np.zeros(0, np.int64), quarantine
+    return np.concatenate(codes), np.concatenate(areas), quarantine
+
+
+def _write_index(path: str, shards: List[str], prefix: str, kept: np.ndarray,
+                 in_group: np.ndarray) -> Tuple[Dict[str, int], Dict[int, str]]:
+    """Pass 2: stream kept entries to the index; returns kept counts per source and the names
+    of duplicate-group members by position."""
+    names: Dict[int, str] = {}
+    per_source: Dict[str, int] = {}
+    position = 0
+    with atomic_text_file(path) as index:
+        index.write('# OpticalRS-13M index (tools/dataset_converters/curate_opticalrs.py): '
+                    'paths relative to this folder\n')
+        for shard in shards:
+            data = load_arrays(shard)
+            source = osp.basename(osp.dirname(shard))
+            per_source.setdefault(source, 0)
+            for rel, sliced in zip(data['origin'].tolist(), data['slice'].tolist()):
+                entry = sliced or f'{prefix}/{rel}'
+                if in_group[position]:
+                    names[position] = entry
+                if kept[position]:
+                    index.write(entry + '\n')
+                    per_source[source] += 1
+                position += 1
+    return per_source, names
+
+
 def curate(cfg: CurationConfig) -> dict:
-    """Run (or resume) the curation; returns the summary (also written to ``summary.json``)."""
+    """Run (or resume) the curation; returns the summary (also written to ``summary.json``)
+    plus ``run``: shards computed / reused and timings (seconds)."""
     cfg.check()
     start = time.perf_counter()
     src, out = osp.abspath(cfg.src_root), osp.abspath(cfg.out_root)
@@ -223,55 +273,20 @@ def curate(cfg: CurationConfig) -> dict:
     _run_tasks(tasks, cfg)
     processed = time.perf_counter()
 
-    # Pass 1: codes and areas of every kept item, and the quarantine list.
-    codes, areas, quarantine = [], [], []
+    codes, areas, quarantine = _read_shards(shards, code_bytes(cfg.hash_size), cfg.progress)
     quarantine += [(name, 'outside_source_folder', 'not inside a source-dataset folder')
                    for name in stray_files(src, cfg.extensions)]
-    for path in tqdm(shards, desc='read shards', disable=not cfg.progress):
-        data = load_arrays(path)
-        codes.append(data['code'])
-        box = data['box'].astype(np.int64)
-        areas.append((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))
-        quarantine += zip(data['q_file'].tolist(), data['q_reason'].tolist(),
-                          data['q_detail'].tolist())
-    nbytes = code_bytes(cfg.hash_size)
-    codes = np.concatenate(codes) if codes else np.zeros((0, nbytes), np.uint8)
-    areas = np.concatenate(areas) if areas else np.zeros(0, np.int64)
     labels, dedup_counts = _dedup_labels(cfg, store, shards, codes)
     kept = choose_kept(labels, areas)
     searched = time.perf_counter()
 
-    # Pass 2: stream the index; keep the names of duplicate-group members for the report.
-    group_sizes = np.bincount(labels, minlength=labels.max() + 1 if len(labels) else 0)
-    in_group = group_sizes[labels] > 1 if len(labels) else np.zeros(0, bool)
-    try:
-        prefix = osp.relpath(src, out).replace(os.sep, '/')
-    except ValueError:  # another drive on Windows: fall back to absolute paths
-        prefix = src.replace(os.sep, '/')
-    names: Dict[int, str] = {}
-    position, num_kept, per_source_kept = 0, 0, dict.fromkeys(per_source, 0)
-    with atomic_text_file(osp.join(out, 'index.txt')) as index:
-        index.write('# OpticalRS-13M index (tools/dataset_converters/curate_opticalrs.py): '
-                    'paths relative to this folder\n')
-        for path in shards:
-            data = load_arrays(path)
-            source = osp.basename(osp.dirname(path))
-            for rel, sliced in zip(data['origin'].tolist(), data['slice'].tolist()):
-                entry = sliced or f'{prefix}/{rel}'
-                if in_group[position]:
-                    names[position] = entry
-                if kept[position]:
-                    index.write(entry + '\n')
-                    num_kept += 1
-                    per_source_kept[source] += 1
-                position += 1
-
-    words = codes_to_words(codes)
-    groups = _duplicate_groups(labels, kept, in_group, words, names)
+    in_group = np.bincount(labels)[labels] > 1 if len(labels) else np.zeros(0, bool)
+    per_source_kept, names = _write_index(osp.join(out, 'index.txt'), shards,
+                                          _index_prefix(src, out), kept, in_group)
+    groups = _duplicate_groups(labels, kept, in_group, codes_to_words(codes), names)
     report = dict(hash='pHash (imagehash)', hash_size=cfg.hash_size, threshold=cfg.threshold,
                   keep_rule=KEEP_RULE, groups=groups)
     atomic_write_text(osp.join(out, 'duplicates.json'), json.dumps(report, indent=1) + '\n')
-
     quarantine.sort()
     with atomic_text_file(osp.join(out, 'quarantine.csv')) as f:
         writer = csv.writer(f)
@@ -281,22 +296,24 @@ def curate(cfg: CurationConfig) -> dict:
     reasons: Dict[str, int] = {}
     for _, reason, _ in quarantine:
         reasons[reason] = reasons.get(reason, 0) + 1
+    params = asdict(cfg) | dict(src_root=src, out_root=out, extensions=list(cfg.extensions))
+    for key in ('progress', 'workers'):  # they do not change the result
+        params.pop(key)
+    num_kept = int(kept.sum())
     summary = dict(
         source_files=sum(per_source.values()), sources=per_source,
         quarantined=len(quarantine), quarantine_reasons=dict(sorted(reasons.items())),
         candidates=int(len(codes)), unique_codes=dedup_counts['unique_codes'],
         near_duplicate_pairs=dedup_counts['pairs'], duplicate_groups=len(groups),
         duplicates_removed=int(len(codes) - num_kept), images=num_kept,
-        images_per_source=per_source_kept, params=asdict(cfg) | dict(
-            src_root=src, out_root=out, extensions=list(cfg.extensions)))
-    summary['params'].pop('progress')
-    summary['params'].pop('workers')
+        images_per_source={s: per_source_kept.get(s, 0) for s in per_source}, params=params)
     atomic_write_text(osp.join(out, 'summary.json'), json.dumps(summary, indent=1) + '\n')
     end = time.perf_counter()
     return dict(summary, run=dict(
         shards_total=len(shards), shards_computed=len(tasks),
-        shards_reused=len(shards) - len(tasks), files_processed=sum(
-            len(t['files']) for t in tasks), seconds_processing=round(processed - start, 2),
+        shards_reused=len(shards) - len(tasks),
+        files_processed=sum(len(t['files']) for t in tasks),
+        seconds_processing=round(processed - start, 2),
         seconds_dedup=round(searched - processed, 2), seconds_total=round(end - start, 2)))
 
 
@@ -309,7 +326,7 @@ def collect_codes(cfg: CurationConfig) -> Tuple[List[str], np.ndarray]:
                              exclude)
     if tasks:
         raise RuntimeError(f'{len(tasks)} shard(s) of {out} are missing: run curate() first')
-    prefix = osp.relpath(src, out).replace(os.sep, '/')
+    prefix = _index_prefix(src, out)
     entries, codes = [], []
     for path in shards:
         data = load_arrays(path)
