@@ -10,8 +10,8 @@ Input (the release, unpacked)::
 
 (any depth under SRC: tiles are found by the ``--img-pattern`` glob, footprints by their
 ``img<N>`` id). Geo-coordinates are mapped with the tile's GeoTIFF tags (read with Pillow; no
-GDAL needed), assuming the GeoJSON is in the tile's CRS (WGS84 for SpaceNet v1); pass
-``--pixel-coords`` for GeoJSON already in pixel coordinates.
+GDAL needed), assuming the GeoJSON is in the tile's CRS (WGS84 for SpaceNet v1). GeoJSON
+already in pixel coordinates: add ``--pixel-coords``.
 
 Output (``SpaceNetV1Dataset``)::
 
