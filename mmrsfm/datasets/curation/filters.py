@@ -66,7 +66,7 @@ def header_reason(image: Image.Image) -> Optional[Tuple[str, str]]:
         return 'grayscale', f'mode {mode}'
     if mode in ('P', 'PA'):
         return 'palette', f'mode {mode}'
-    if mode not in ('RGB', 'RGBA', 'RGBa'):
+    if mode not in ('RGB', 'RGBA'):
         return ('multiband' if len(image.getbands()) > 4 else 'other_mode'), f'mode {mode}'
     if raw.startswith(('RGBX', 'RGBx')):
         return 'multiband', f'mode {mode} read from {raw}: a fourth band is dropped'

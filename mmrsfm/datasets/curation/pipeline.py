@@ -135,7 +135,11 @@ def process_chunk(task: dict) -> int:
     params = task['params']
     origin, slices, boxes, codes, quarantine = [], [], [], [], []
     for rel, _, _ in task['files']:
-        items, reason = process_file(task['src_root'], task['out_root'], rel, params)
+        try:
+            items, reason = process_file(task['src_root'], task['out_root'], rel, params)
+        except Exception as err:  # e.g. a full disk while writing crops: name the file
+            raise RuntimeError(f"{osp.join(task['src_root'], rel)}: {type(err).__name__}: "
+                               f'{err}') from err
         if reason is not None:
             quarantine.append((rel, *reason))
         for out_rel, box, code in items:

@@ -6,6 +6,7 @@ import os
 import os.path as osp
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from mmrsfm.datasets.curation import CurationConfig, curate, slice_boxes
@@ -64,3 +65,17 @@ def test_curation_slices_large_images_and_never_touches_sources(tmp_path):
         np.testing.assert_array_equal(crop, source[y0:y1, x0:x1])
         with open(osp.join(out_a, entry), 'rb') as fa, open(osp.join(out_b, entry), 'rb') as fb:
             assert fa.read() == fb.read()
+
+
+def test_write_failure_names_the_source_file(tmp_path, monkeypatch):
+    from mmrsfm.datasets.curation import pipeline
+    src = tmp_path / 'src' / 'GID'
+    src.mkdir(parents=True)
+    smooth_image(np.random.default_rng(0), 300, 1100).save(src / 'wide.png')
+
+    def disk_full(*args):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(pipeline, 'write_crop', disk_full)
+    with pytest.raises(RuntimeError, match=r'GID/wide\.png: OSError: .*No space left'):
+        curate(CurationConfig(str(tmp_path / 'src'), str(tmp_path / 'out'), progress=False))
