@@ -15,6 +15,8 @@ docs/samrs_label_generation.md.
 """
 import argparse
 import json
+import os
+import os.path as osp
 import sys
 
 import torch
@@ -22,7 +24,8 @@ import torch
 from mmrsfm.datasets.samrs_labeling import (ANNOTATION_FORMATS, BOX_PROMPTS,
                                             DEFAULT_OVERLAP_ORDER, OVERLAP_ORDERS,
                                             SAM_MODEL_TYPES, ClassMapper, LabelGenerator,
-                                            SamBoxLabeler, build_sam)
+                                            SamBoxLabeler, build_sam, subset_coco)
+from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic, read_image_list
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,8 +52,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='leave out objects flagged difficult')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--link-images', action='store_true',
+                        help='symlink the labelled images into OUT/images, so that OUT is a '
+                             'SAMRS subset folder (images/ + gray/) the datasets read')
+    parser.add_argument('--coco-splits', nargs='+', default=[], metavar='SPLIT_FILE',
+                        help='also write OUT/instances_<split>.json with the images listed in '
+                             'each split file (e.g. train.txt val.txt)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
+
+
+def link_images(out: str) -> None:
+    """Symlink every labelled image (per-image records) into ``out/images``."""
+    os.makedirs(osp.join(out, 'images'), exist_ok=True)
+    for name in sorted(os.listdir(osp.join(out, 'instances'))):
+        with open(osp.join(out, 'instances', name)) as f:
+            record = json.load(f)
+        link = osp.join(out, 'images', record['file_name'])
+        if not osp.lexists(link):
+            os.symlink(record['image_file'], link)
 
 
 def main(argv=None) -> int:
@@ -81,6 +101,17 @@ def main(argv=None) -> int:
         for p in summary['problems']:
             where = f'{p["file"]}:{p["line"]}' if p['line'] is not None else p['file']
             print(f'  {where}: {p["message"]} [{p["action"]}]')
+    if args.link_images:
+        link_images(args.out)
+    if args.coco_splits:
+        with open(osp.join(args.out, 'instances.json')) as f:
+            coco = json.load(f)
+        for split_file in args.coco_splits:
+            split = osp.splitext(osp.basename(split_file))[0]
+            subset = subset_coco(coco, read_image_list(split_file))
+            dump_json_atomic(subset, osp.join(args.out, f'instances_{split}.json'))
+            print(f'{split}: {len(subset["images"])} images, {len(subset["annotations"])} '
+                  f'instances -> {args.out}/instances_{split}.json')
     print('summary: ' + json.dumps({k: v for k, v in summary.items() if k != 'problems'}))
     return 0
 

@@ -107,3 +107,11 @@ def dump_json_atomic(obj, path: str) -> None:
     with open(tmp, 'w') as f:
         json.dump(obj, f)
     os.replace(tmp, path)
+
+
+def read_image_list(path: str) -> List[str]:
+    """Image stems of a split file: one name per line (folders and extensions stripped; empty
+    lines and ``#`` comments skipped)."""
+    with open(path) as f:
+        return [osp.splitext(osp.basename(line.split()[0]))[0] for line in f
+                if line.strip() and not line.lstrip().startswith('#')]

@@ -148,7 +148,8 @@ class LabelGenerator:
         write_png_atomic(label_map, self._path('gray', stem))
         write_png_atomic(colorize(label_map, len(self.mapper.classes)), self._path('color', stem))
         record = dict(file_name=osp.basename(image_path), height=height, width=width,
-                      annotation_file=osp.abspath(ann_path), annotations=annotations)
+                      image_file=osp.abspath(image_path), annotation_file=osp.abspath(ann_path),
+                      annotations=annotations)
         dump_json_atomic(record, self._path('instances', stem))
         summary['instances'] += len(annotations)
         summary['empty_masks'] += sum(a['area'] == 0 for a in annotations)

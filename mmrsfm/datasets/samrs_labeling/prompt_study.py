@@ -42,7 +42,7 @@ def rotated_box_of(ann: dict, gt_mask: np.ndarray) -> np.ndarray:
 
 
 def instance_prompts(ann: dict, gt_mask: np.ndarray) -> Dict[str, np.ndarray]:
-    """The three study prompts of one ground-truth instance (boxes ``(4,)`` xyxy, point ``(2,)``)."""
+    """The study prompts of one ground-truth instance: boxes ``(4,)`` xyxy, point ``(2,)``."""
     x, y, w, h = (float(v) for v in ann['bbox'])
     poly = rotated_box_of(ann, gt_mask)
     return dict(hbox=np.array([x, y, x + w, y + h]), rhbox=rhbox_from_polygon(poly),
