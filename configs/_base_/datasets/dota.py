@@ -66,6 +66,12 @@ test_dataloader = val_dataloader
 
 val_evaluator = dict(type='DOTAMetric', metric='mAP')
 test_evaluator = val_evaluator
+# mAP on the full val images, as the DOTA devkit scores them (patches merged back, any
+# rates undone). Use it in a leaf config with
+#   custom_imports = dict(imports=['mmrsfm.evaluation'], allow_failed_imports=False)
+#   val_evaluator = _base_.full_image_evaluator
+full_image_evaluator = dict(
+    _delete_=True, type='DOTAMergedMetric', ann_dir='data/DOTA/val/labelTxt')
 
 # Test-set submission (the test set has no labels): patch detections are merged back to full
 # images (offset, class-wise rotated NMS) and written as Task1_<class>.txt + a zip. Use them in
