@@ -218,9 +218,10 @@ def test_pkl_to_coco_loads_in_mmdet_through_the_config(tmp_path, capsys):
     assert "00003.pkl: instance 0 has no 'mask' key" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize('subset, classes', [('sior', SIOR_CLASSES), ('sota', SOTA_CLASSES),
-                                             ('fast', FAST_CLASSES)])
-def test_instance_configs_follow_the_class_lists(subset, classes):
+@pytest.mark.parametrize('subset, classes, scale', [('sior', SIOR_CLASSES, 800),
+                                                    ('sota', SOTA_CLASSES, 1024),
+                                                    ('fast', FAST_CLASSES, 600)])
+def test_instance_configs_follow_the_class_lists(subset, classes, scale):
     from mmrsfm.apis import load_config
     cfg = load_config(osp.join(REPO_ROOT, 'configs/samrs/instances',
                                f'mask-rcnn_r50_fpn_1x_{subset}-instances.py'))
@@ -230,3 +231,6 @@ def test_instance_configs_follow_the_class_lists(subset, classes):
     assert cfg.model.roi_head.mask_head.num_classes == len(classes)
     assert cfg.val_evaluator.ann_file == f'data/SAMRS/{subset.upper()}/instances_val.json'
     assert cfg.train_dataloader.dataset.data_root == f'data/SAMRS/{subset.upper()}/'
+    assert cfg.train_dataloader.dataset.pipeline[2] == dict(type='Resize', scale=(scale, scale),
+                                                            keep_ratio=True)
+    assert cfg.test_dataloader.dataset.pipeline[1]['scale'] == (scale, scale)

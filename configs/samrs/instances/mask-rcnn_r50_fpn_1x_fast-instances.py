@@ -15,25 +15,15 @@ classes = ('A220', 'A321', 'A330', 'A350', 'ARJ21', 'Baseball-Field', 'Basketbal
 metainfo = dict(classes=classes)
 data_root = 'data/SAMRS/FAST/'
 image_scale = (600, 600)
-backend_args = None
 
 model = dict(roi_head=dict(bbox_head=dict(num_classes=len(classes)),
                            mask_head=dict(num_classes=len(classes))))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+# The SIOR pipelines with this subset's image scale (Resize is step 2 / step 1).
+train_pipeline = _base_.train_pipeline
+train_pipeline[2]['scale'] = image_scale
+test_pipeline = _base_.test_pipeline
+test_pipeline[1]['scale'] = image_scale
 train_dataloader = dict(
     dataset=dict(metainfo=metainfo, data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(

@@ -23,7 +23,7 @@ import os.path as osp
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from xml.parsers import expat
 
 import numpy as np
@@ -232,15 +232,29 @@ def _robndbox_corners(node: ET.Element, path: str, line: Optional[int]) -> np.nd
     return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
 
 
-def parse_dior_xml(path: str, mapper: ClassMapper) -> List[DetObject]:
-    """Objects of a DIOR / DIOR-R VOC XML file (``<bndbox>`` and/or ``<robndbox>``)."""
+def _xml_objects(path: str, mapper: ClassMapper, name_tag: str,
+                 boxes_of: Callable[[ET.Element, Optional[int], Dict[ET.Element, int]], dict]
+                 ) -> List[DetObject]:
+    """Objects of an XML file: ``<object>`` elements, class name at ``name_tag``, boxes (the
+    keyword arguments of :func:`_make_object`) from ``boxes_of(node, line, lines)``."""
     root, lines = parse_xml_with_lines(path)
     objects = []
     for node in root.iter('object'):
         line = lines.get(node)
-        name_node = node.find('name')
+        name_node = node.find(name_tag)
         if name_node is None or not (name_node.text or '').strip():
-            raise AnnotationError(path, line, '<object> has no <name>')
+            raise AnnotationError(path, line, f'<object> has no <{name_tag}>')
+        obj = _make_object(mapper, name_node.text.strip(), path, line,
+                           **boxes_of(node, line, lines))
+        if obj is not None:
+            objects.append(obj)
+    return objects
+
+
+def parse_dior_xml(path: str, mapper: ClassMapper) -> List[DetObject]:
+    """Objects of a DIOR / DIOR-R VOC XML file (``<bndbox>`` and/or ``<robndbox>``)."""
+
+    def boxes_of(node: ET.Element, line: Optional[int], lines: Dict[ET.Element, int]) -> dict:
         hbox = poly = None
         bnd = node.find('bndbox')
         if bnd is not None:
@@ -250,27 +264,19 @@ def parse_dior_xml(path: str, mapper: ClassMapper) -> List[DetObject]:
             poly = _robndbox_corners(rbnd, path, lines.get(rbnd, line))
         if hbox is None and poly is None:
             raise AnnotationError(path, line, '<object> has neither <bndbox> nor <robndbox>')
-        difficult_node = node.find('difficult')
-        difficult = difficult_node is not None and (difficult_node.text or '0').strip() == '1'
-        obj = _make_object(mapper, name_node.text.strip(), path, line, hbox=hbox, poly=poly,
-                           difficult=difficult)
-        if obj is not None:
-            objects.append(obj)
-    return objects
+        difficult = node.find('difficult')
+        return dict(hbox=hbox, poly=poly, difficult=difficult is not None
+                    and (difficult.text or '0').strip() == '1')
+
+    return _xml_objects(path, mapper, 'name', boxes_of)
 
 
 def parse_fair1m_xml(path: str, mapper: ClassMapper) -> List[DetObject]:
     """Objects of a FAIR1M XML file (``<possibleresult><name>`` + 4/5 ``<point>x,y</point>``)."""
-    root, lines = parse_xml_with_lines(path)
-    objects = []
-    for node in root.iter('object'):
-        line = lines.get(node)
-        name_node = node.find('possibleresult/name')
-        if name_node is None or not (name_node.text or '').strip():
-            raise AnnotationError(path, line, '<object> has no <possibleresult><name>')
-        points = node.findall('points/point')
+
+    def boxes_of(node: ET.Element, line: Optional[int], lines: Dict[ET.Element, int]) -> dict:
         corners = []
-        for point in points:
+        for point in node.findall('points/point'):
             try:
                 x, y = (float(v) for v in (point.text or '').split(','))
             except ValueError:
@@ -282,11 +288,9 @@ def parse_fair1m_xml(path: str, mapper: ClassMapper) -> List[DetObject]:
         if len(corners) != 4:
             raise AnnotationError(path, line, f'expected 4 corners (or 5 with the first '
                                   f'repeated), found {len(corners)} <point> entries')
-        obj = _make_object(mapper, name_node.text.strip(), path, line,
-                           poly=np.array(corners, dtype=np.float64))
-        if obj is not None:
-            objects.append(obj)
-    return objects
+        return dict(poly=np.array(corners, dtype=np.float64))
+
+    return _xml_objects(path, mapper, 'possibleresult/name', boxes_of)
 
 
 _PARSERS = {'dota': parse_dota_txt, 'dior': parse_dior_xml, 'fair1m': parse_fair1m_xml}
