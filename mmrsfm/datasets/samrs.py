@@ -92,7 +92,8 @@ class SAMRSDataset(BaseSegDataset):
         """One ``dict(img_path, seg_map_path, source, ...)`` per line of the split file."""
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'{self.ann_file}: split file of {type(self).__name__} not '
-                                    'found (write one with tools/dataset_converters/samrs_split.py)')
+                                    'found (write one with '
+                                    'tools/dataset_converters/samrs_split.py)')
         img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path', '')
         data_list, missing = [], []
@@ -121,7 +122,8 @@ class SAMRSDataset(BaseSegDataset):
 
 @DATASETS.register_module()
 class SOTADataset(SAMRSDataset):
-    """SAMRS-SOTA: DOTA-v2.0 trainval tiles (1024 px, PNG), 18 classes. See :class:`SAMRSDataset`."""
+    """SAMRS-SOTA: DOTA-v2.0 trainval tiles (1024 px, PNG), 18 classes; see :class:`SAMRSDataset`.
+    """
 
     SUBSET = 'sota'
     METAINFO = samrs_metainfo('sota')

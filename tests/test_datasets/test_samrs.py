@@ -136,3 +136,18 @@ def test_split_tool_seeded_95_5_disjoint_reproducible(tmp_path, python):
     dataset = SOTADataset(data_root=root, ann_file='val.txt', pipeline=[])
     assert [osp.basename(dataset.get_data_info(i)['seg_map_path'])[:-4]
             for i in range(len(dataset))] == val4
+
+
+def test_split_tool_only_splits_the_listed_images(tmp_path, python):
+    # SIOR is pretrained on the DIOR trainval images only (the DIOR test set is a benchmark).
+    root = str(tmp_path / 'SIOR')
+    _subset_folder(root, 30, unlabelled=['sota_00003'])
+    listed = [f'sota_{i:05d}' for i in range(20)]
+    with open(tmp_path / 'trainval.txt', 'w') as f:
+        f.write('\n'.join(listed + ['not_there']) + '\n')
+    result = run_tool([python, SPLIT_TOOL, root, '--only', str(tmp_path / 'trainval.txt')],
+                      cwd=REPO_ROOT)
+    train, val = _read(osp.join(root, 'train.txt')), _read(osp.join(root, 'val.txt'))
+    assert sorted(train + val) == [n for n in listed if n != 'sota_00003']
+    assert len(val) == 1  # round(19 * 0.05) = 1
+    assert "1 name(s) of" in result.stdout and '1 image(s) have no label' in result.stdout

@@ -120,6 +120,14 @@ def test_extracted_weights_load_into_a_plain_upernet(sep_run, tmp_path, capsys):
     keys = set(torch.load(backbone_only, weights_only=True)['state_dict'])
     assert keys == {k for k in sep_state if k.startswith('backbone.')}
 
+    # --keep-classifier: SOTA's classifier under the plain UperNet name.
+    with_sota = str(tmp_path / 'with_sota.pth')
+    tool.main([checkpoint, with_sota, '--keep-classifier', 'sota'])
+    kept = torch.load(with_sota, weights_only=True)['state_dict']
+    assert torch.equal(kept['decode_head.conv_seg.weight'],
+                       sep_state['decode_head.conv_seg.sota.weight'])
+    assert kept['decode_head.conv_seg.weight'].shape[0] == 18
+
     # A checkpoint without per-source classifiers is refused with the reason.
     with pytest.raises(ValueError, match=r'not a MultiHeadEncoderDecoder \(SEP\) checkpoint'):
         tool.main([out, str(tmp_path / 'again.pth')])

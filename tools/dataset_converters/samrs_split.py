@@ -9,6 +9,10 @@ listed in ``ROOT/missing_labels.txt``; labels without an image are counted.
 Examples:
     python tools/dataset_converters/samrs_split.py data/SAMRS/SOTA data/SAMRS/SIOR data/SAMRS/FAST
     python tools/dataset_converters/samrs_split.py data/SAMRS/SIOR --val-ratio 0.1 --seed 1 --force
+    # SIOR as pretrained in the paper: only the 11,725 DIOR trainval images (DIOR test is a
+    # downstream benchmark; using it in pretraining would leak it)
+    cat data/DIOR/ImageSets/Main/train.txt data/DIOR/ImageSets/Main/val.txt > dior_trainval.txt
+    python tools/dataset_converters/samrs_split.py data/SAMRS/SIOR --only dior_trainval.txt
 
 Existing split files are never replaced without ``--force``; files are written atomically.
 """
@@ -33,6 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0, help='seed of the shuffle')
     parser.add_argument('--train-name', default='train.txt', help='training split file name')
     parser.add_argument('--val-name', default='val.txt', help='validation split file name')
+    parser.add_argument('--only', metavar='LIST',
+                        help='split only the images named in this file (one name per line, '
+                             'suffix optional), e.g. the DIOR trainval ids for SIOR')
     parser.add_argument('--force', action='store_true', help='replace existing split files')
     args = parser.parse_args(argv)
     if not 0.0 <= args.val_ratio < 1.0:
@@ -78,6 +85,12 @@ def split(names: List[str], val_ratio: float, seed: int) -> Tuple[List[str], Lis
     return train, val
 
 
+def read_names(path: str) -> set:
+    """Image names (suffix removed) listed one per line in ``path``."""
+    with open(path) as f:
+        return {osp.splitext(line.strip())[0] for line in f if line.strip()}
+
+
 def write_lines(path: str, lines: List[str]) -> None:
     tmp = f'{path}.tmp{os.getpid()}'
     with open(tmp, 'w') as f:
@@ -91,6 +104,14 @@ def process(root: str, args: argparse.Namespace) -> None:
     if existing and not args.force:
         raise FileExistsError(f'{", ".join(existing)} already exist(s); pass --force to replace')
     labelled, unlabelled, orphans, suffix = scan(root, args.img_dir, args.label_dir)
+    if args.only:
+        wanted = read_names(args.only)
+        absent = sorted(wanted - set(labelled) - set(unlabelled))
+        if absent:
+            print(f'[samrs_split] {root}: {len(absent)} name(s) of {args.only} have no image '
+                  f'(e.g. {absent[0]})')
+        labelled = [n for n in labelled if n in wanted]
+        unlabelled = [n for n in unlabelled if n in wanted]
     if not labelled:
         raise ValueError(f'{root}: no image in {args.img_dir}/ has a label in {args.label_dir}/')
     train, val = split(labelled, args.val_ratio, args.seed)
