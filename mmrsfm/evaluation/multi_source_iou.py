@@ -95,7 +95,8 @@ class MultiSourceIoUMetric(IoUMetric):
                 continue
             print_log(f'source {name!r}:', logger='current')
             values = metric.compute_metrics(own)
-            metrics.update({f'{name}/{key}': float(value) for key, value in values.items()})
+            metrics.update({f'{name}/{key}': round(float(value), 2)
+                            for key, value in values.items()})
             per_source_miou.append(float(values['mIoU']))
             summary.add_row([name, len(own), values['mIoU'], values.get('mAcc', '-'),
                              values.get('aAcc', '-')])
