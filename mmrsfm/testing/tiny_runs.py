@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
@@ -23,6 +23,23 @@ TASK_CONFIGS: Dict[str, str] = {
     'rotated-detection': 'configs/benchmarks/rotated_detection/oriented-rcnn-le90_r50_fpn_1x_dota.py',
     'segmentation': 'configs/benchmarks/segmentation/upernet_r50_4xb4-80k_loveda-512x512.py',
 }
+
+#: task -> ViT-B/16 (SelectiveMAE-pretrained) config of the same benchmark, shrunk to a tiny ViT
+#: by :func:`make_tiny_config` with ``backbone='vit'``.
+VIT_TASK_CONFIGS: Dict[str, str] = {
+    'classification':
+    'configs/benchmarks/classification/vit-b-p16-selectivemae-pre_8xb8-200e_aid-tr20.py',
+    'detection':
+    'configs/benchmarks/detection/faster-rcnn_vit-b-p16-selectivemae-pre_fpn_1x_dior.py',
+    'rotated-detection': 'configs/benchmarks/rotated_detection/'
+    'oriented-rcnn-le90_vit-b-p16-selectivemae-pre_fpn_1x_dota.py',
+    'segmentation': 'configs/benchmarks/segmentation/'
+    'upernet_vit-b-p16-selectivemae-pre_4xb2-80k_loveda-512x512.py',
+}
+
+#: The tiny ViT replacing ViT-B/L: width 32, 4 blocks (all four feed the pyramid).
+TINY_VIT = dict(arch=dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=64),
+                img_size=64, out_indices=[0, 1, 2, 3], drop_path_rate=0.0, with_cp=False)
 
 #: task -> metric key the toolbox reports.
 TASK_METRICS: Dict[str, str] = {
@@ -76,6 +93,7 @@ def _shrink_classification(cfg: Config, data_root: str) -> None:
                              (cfg.test_dataloader, test_pipeline)):
         _loader(loader, 4)
         loader.dataset.data_root = data_root
+        loader.dataset.ann_file = 'train.txt' if loader is cfg.train_dataloader else 'val.txt'
         loader.dataset.pipeline = pipeline
     cfg.param_scheduler = None
     cfg.train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
@@ -136,15 +154,68 @@ SHRINKERS: Dict[str, Callable[[Config, str], None]] = {
 }
 
 
-def make_tiny_config(task: str, data_root: str, work_dir: str) -> Config:
+def shrink_vit(model: ConfigDict) -> None:
+    """Replace the ViT-B/L backbone of a benchmark ``model`` config by :data:`TINY_VIT` (in
+    place), with the widths of the neck / heads that read it; no pretrained weights."""
+    backbone = model.backbone
+    if backbone.type not in ('ViTPyramid', 'VisionTransformer'):
+        raise ValueError(f'shrink_vit: the backbone is {backbone.type}, not a ViT')
+    width = TINY_VIT['arch']['embed_dims']
+    backbone.update(arch=dict(TINY_VIT['arch']), img_size=TINY_VIT['img_size'], init_cfg=None,
+                    drop_path_rate=TINY_VIT['drop_path_rate'])
+    if backbone.type == 'VisionTransformer':
+        model.head.in_channels = width
+        return
+    backbone.update(out_indices=list(TINY_VIT['out_indices']), with_cp=TINY_VIT['with_cp'])
+    if model.get('neck') is not None:
+        model.neck.in_channels = [width] * len(TINY_VIT['out_indices'])
+    if model.get('decode_head') is not None:
+        model.decode_head.in_channels = [width] * len(TINY_VIT['out_indices'])
+        model.auxiliary_head.in_channels = width
+
+
+def _shorten_vit_run(cfg: Config, task: str) -> None:
+    """One epoch (a few iterations) and fewer proposals, so a ViT run stays within seconds."""
+    if task == 'segmentation':
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=2)
+        return
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    if task == 'classification':
+        return
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        for dataset in _datasets(loader):
+            for step in dataset.pipeline:
+                if step.type.endswith('Resize'):
+                    step.scale = (128, 128)
+    train_cfg, test_cfg = cfg.model.train_cfg, cfg.model.test_cfg
+    train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=100)
+    train_cfg.rpn.sampler.num = 64
+    train_cfg.rcnn.sampler.num = 64
+    test_cfg.rpn.update(nms_pre=200, max_per_img=100)
+    test_cfg.rcnn.max_per_img = 50
+
+
+def make_tiny_config(task: str, data_root: str, work_dir: str,
+                     backbone: Optional[str] = None) -> Config:
     """Load the real config of ``task`` and shrink it to a seconds-long CPU run.
+
+    Args:
+        backbone: ``None`` for the ResNet-50 reference (:data:`TASK_CONFIGS`), ``'vit'`` for the
+            ViT-B/16 config (:data:`VIT_TASK_CONFIGS`) with a tiny ViT in place of ViT-B.
 
     Returns:
         The config, also dumped to ``<work_dir>/<task>_tiny.py`` so ``tools/train.py`` can run it.
     """
     _check_task(task)
-    cfg = Config.fromfile(osp.join(REPO_ROOT, TASK_CONFIGS[task]))
+    if backbone not in (None, 'vit'):
+        raise ValueError(f"backbone must be None or 'vit', got {backbone!r}")
+    configs = VIT_TASK_CONFIGS if backbone == 'vit' else TASK_CONFIGS
+    cfg = Config.fromfile(osp.join(REPO_ROOT, configs[task]))
     SHRINKERS[task](cfg, data_root)
+    if backbone == 'vit':
+        shrink_vit(cfg.model)
+        _shorten_vit_run(cfg, task)
     cfg.work_dir = work_dir
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.randomness = dict(seed=0)
