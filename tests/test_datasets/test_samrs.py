@@ -151,3 +151,26 @@ def test_split_tool_only_splits_the_listed_images(tmp_path, python):
     assert sorted(train + val) == [n for n in listed if n != 'sota_00003']
     assert len(val) == 1  # round(19 * 0.05) = 1
     assert "1 name(s) of" in result.stdout and '1 image(s) have no label' in result.stdout
+
+
+@pytest.mark.parametrize('name', ['sota_train', 'sior_train', 'fast_train', 'sior_val'])
+def test_samrs_config_pipelines_run(tmp_path, name):
+    # The augmentation of the real SAMRS configs (rescale, 224 crop, flips, rot90, jitter).
+    from mmengine.config import Config
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'samrs', '_base_', 'datasets',
+                                   'samrs.py'))
+    dataset_cfg = cfg[name]
+    subset = name.split('_')[0]
+    root = str(tmp_path / subset)
+    write_samrs(root, subset, {'train': 2, 'val': 2}, size=256, num_classes=5)
+    dataset = DATASETS.build(dict(dataset_cfg, data_root=root))
+    for seed in range(4):
+        np.random.seed(seed)
+        sample = dataset[seed % len(dataset)]
+        image, seg = sample['inputs'], sample['data_samples'].gt_sem_seg.data
+        side = 256 if name.endswith('val') else 224
+        assert image.shape == (3, side, side) and seg.shape == (1, side, side)
+        assert set(np.unique(seg.numpy())) <= set(range(5)) | {IGNORE_INDEX}
+        assert sample['data_samples'].source == subset
