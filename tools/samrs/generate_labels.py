@@ -65,7 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def link_images(out: str) -> None:
     """Symlink every labelled image (per-image records) into ``out/images``."""
     os.makedirs(osp.join(out, 'images'), exist_ok=True)
-    for name in sorted(os.listdir(osp.join(out, 'instances'))):
+    for name in sorted(n for n in os.listdir(osp.join(out, 'instances')) if n.endswith('.json')):
         with open(osp.join(out, 'instances', name)) as f:
             record = json.load(f)
         link = osp.join(out, 'images', record['file_name'])
