@@ -2,6 +2,7 @@
 loaded strictly into mmpretrain's ViT and our decoder; and the conversion tool. Extraction of the
 ViT encoder for the benchmark configs (timm-style and saved mmpretrain checkpoints) with
 position-embedding resizing checked against a hand computation."""
+import os
 import os.path as osp
 
 import pytest
@@ -177,3 +178,17 @@ def test_tool_converts_a_saved_mmpretrain_classifier(tmp_path, python):
     torch.testing.assert_close(model.pos_embed, expected)
     torch.testing.assert_close(model.layers[2].ffn.layers[1].weight,
                                classifier.backbone.layers[2].ffn.layers[1].weight)
+
+
+def test_tool_refuses_weights_of_another_width(tmp_path, python):
+    import subprocess
+    src, dst = str(tmp_path / 'tiny_vit.pth'), str(tmp_path / 'out.pth')
+    torch.save({'model': _timm_encoder()}, src)
+    config = osp.join(REPO_ROOT, 'configs/benchmarks/detection/'
+                      'faster-rcnn_vit-b-p16-selectivemae-pre_fpn_1x_dior.py')
+    result = subprocess.run([python, 'tools/model_converters/vit_to_benchmark.py', src, dst,
+                             '--config', config], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    assert result.returncode != 0 and not osp.exists(dst)
+    assert 'do not fit the target backbone' in result.stderr
+    assert f'layers.0.attn.qkv.weight: ({3 * D}, {D}) in the checkpoint, (2304, 768)' in result.stderr

@@ -93,6 +93,13 @@ def main() -> None:
     backbone = _target_backbone(args, encoder)
     grid = tuple(backbone.patch_resolution)
     encoder, _, _ = convert_vit_to_benchmark(encoder, dst_grid=grid)
+    target = backbone.state_dict()
+    mismatched = [f'{k}: {tuple(v.shape)} in the checkpoint, {tuple(target[k].shape)} in the '
+                  'backbone' for k, v in encoder.items() if k in target and v.shape != target[k].shape]
+    if mismatched:
+        raise SystemExit(f'{args.src}: the weights do not fit the target backbone'
+                         f'{" of " + args.config if args.config else ""} (another width or '
+                         'patch size?):\n  ' + '\n  '.join(mismatched))
     result = backbone.load_state_dict(encoder, strict=False)
     new = [k for k in result.missing_keys if k.startswith('pyramid.')]
     missing = [k for k in result.missing_keys if not k.startswith('pyramid.')]
