@@ -138,7 +138,10 @@ def run_synthetic(args) -> None:
               f'{faiss.omp_get_max_threads()} thread(s)): {seconds:.1f} s wall, {cpu:.1f} s '
               f'CPU; same pairs: {same}')
     if args.verify_queries:
-        queries = rng.choice(num, min(args.verify_queries, num), replace=False)
+        # half of the queries are planted codes, so that the check meets real pairs
+        half = min(args.verify_queries // 2, planted_num)
+        queries = np.unique(np.concatenate([rng.choice(ids[0], half, replace=False),
+                                            rng.choice(num, args.verify_queries - half)]))
         index = faiss.IndexBinaryFlat(64)
         index.add(codes)
         start = time.perf_counter()
