@@ -33,8 +33,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (atomic_write_image, atomic_write_text, rasterize_footprints,
-                                         read_geojson, read_geotransform, spacenet_tile_id)
+from mmrsfm.datasets.preparation import (atomic_write_image, atomic_write_text,
+                                         rasterize_footprints, read_geojson, read_geotransform,
+                                         spacenet_tile_id)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

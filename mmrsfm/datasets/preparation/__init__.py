@@ -30,7 +30,8 @@ __all__ = [
     'ISAID_PALETTE', 'isaid_patch_names', 'POTSDAM_PALETTE', 'POTSDAM_TRAIN_TILES',
     'POTSDAM_VAL_TILES', 'potsdam_split', 'potsdam_tile', 'DoneMarkers', 'atomic_write_bytes',
     'atomic_write_image', 'atomic_write_json', 'atomic_write_text', 'read_image', 'rgb_to_index',
-    'scan_scene_folder', 'split_dir_name', 'stratified_split', 'crop_patches', 'window_starts', 'write_patches',
+    'scan_scene_folder', 'split_dir_name', 'stratified_split', 'crop_patches', 'window_starts',
+    'write_patches',
     'geo_to_pixel', 'rasterize_footprints', 'read_geojson', 'read_geotransform',
     'spacenet_tile_id'
 ]

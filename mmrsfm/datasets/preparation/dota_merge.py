@@ -7,8 +7,8 @@ Duplicates from overlapping patches are removed by class-wise rotated NMS (mmcv'
 ``nms_rotated``), IoU threshold 0.1 as mmrotate's ``DOTAMetric`` uses. Quadrilateral
 detections are suppressed through their minimum-area rectangles (mmrotate's ``qbox2rbox``) and
 written unchanged: mmcv's ``nms_quadri`` relies on ``box_iou_quadri``, whose CPU kernel gives
-wrong IoUs in this build (see :mod:`mmrsfm.evaluation.dota_eval`). Unlike ``DOTAMetric(merge_patches=True)`` the rate is undone, so
-multi-scale patches merge correctly.
+wrong IoUs in this build (see :mod:`mmrsfm.evaluation.dota_eval`). Unlike
+``DOTAMetric(merge_patches=True)`` the rate is undone, so multi-scale patches merge correctly.
 """
 from __future__ import annotations
 
