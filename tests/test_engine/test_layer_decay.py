@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-import mmrsfm.engine  # noqa: F401
+from mmrsfm.engine.optimizers.layer_decay_constructor import ViTLayerDecayOptimWrapperConstructor
 import mmrsfm.models  # noqa: F401
 from tests.conftest import REPO_ROOT
 
@@ -64,6 +64,9 @@ def test_lrs_and_weight_decay_by_hand(scope):
         paramwise_cfg=dict(layer_decay_rate=DECAY)))
     groups = _group_of(wrapper.optimizer)
     named = list(model.named_parameters())
+    constructor = ViTLayerDecayOptimWrapperConstructor(
+        dict(optimizer=dict(type='AdamW', lr=LR)), dict(layer_decay_rate=DECAY))
+    assert all(constructor.layer_id(n, L) == _expected_layer(n) for n, _ in named)
     assert len(groups) == len(named)  # every trainable parameter in exactly one group
     for name, param in named:
         group = groups[id(param)]

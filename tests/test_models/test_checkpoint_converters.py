@@ -191,4 +191,5 @@ def test_tool_refuses_weights_of_another_width(tmp_path, python):
                             env=dict(os.environ, PYTHONPATH=REPO_ROOT))
     assert result.returncode != 0 and not osp.exists(dst)
     assert 'do not fit the target backbone' in result.stderr
-    assert f'layers.0.attn.qkv.weight: ({3 * D}, {D}) in the checkpoint, (2304, 768)' in result.stderr
+    expected = f'layers.0.attn.qkv.weight: ({3 * D}, {D}) in the checkpoint, (2304, 768)'
+    assert expected in result.stderr

@@ -95,7 +95,8 @@ def main() -> None:
     encoder, _, _ = convert_vit_to_benchmark(encoder, dst_grid=grid)
     target = backbone.state_dict()
     mismatched = [f'{k}: {tuple(v.shape)} in the checkpoint, {tuple(target[k].shape)} in the '
-                  'backbone' for k, v in encoder.items() if k in target and v.shape != target[k].shape]
+                  'backbone' for k, v in encoder.items()
+                  if k in target and v.shape != target[k].shape]
     if mismatched:
         raise SystemExit(f'{args.src}: the weights do not fit the target backbone'
                          f'{" of " + args.config if args.config else ""} (another width or '

@@ -2,7 +2,8 @@
 # mmrsfm.models), FPN adds stride 64. Leaf configs add
 #   custom_imports = dict(imports=['mmrsfm.models', 'mmrsfm.engine', ...])
 # and the number of classes. The backbone reads a file written by
-#   python tools/model_converters/vit_to_benchmark.py SRC checkpoints/selectivemae_vit-base-p16_backbone.pth
+#   python tools/model_converters/vit_to_benchmark.py SRC \
+#       checkpoints/selectivemae_vit-base-p16_backbone.pth
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 
 model = dict(

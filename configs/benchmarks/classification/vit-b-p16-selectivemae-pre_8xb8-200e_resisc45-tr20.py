@@ -1,6 +1,6 @@
-# Full fine-tuning of the SelectiveMAE ViT-B/16 on NWPU-RESISC45 (45 classes) at a training ratio of 20%
-# (seeded stratified split, the rest for testing), overall accuracy. Paper recipe (Table 9 (ii)):
-# 224 px, AdamW (base lr 1e-3 per 256), wd 0.05, layer decay 0.75, drop path 0.1, 200 epochs,
+# Full fine-tuning of the SelectiveMAE ViT-B/16 on NWPU-RESISC45 (45 classes) at a training ratio of
+# 20% (seeded stratified split, the rest for testing), overall accuracy. Paper recipe (Table 9
+# (ii)): 224 px, AdamW (base lr 1e-3 per 256), wd 0.05, layer decay 0.75, drop path 0.1, 200 epochs,
 # Mixup / CutMix / RandAugment, label smoothing 0.1, total batch 64 (8 GPUs x 8).
 _base_ = [
     '../../_base_/models/vit-b-p16_finetune.py',

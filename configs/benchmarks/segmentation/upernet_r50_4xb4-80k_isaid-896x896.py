@@ -1,5 +1,5 @@
-# UperNet R-50 (ImageNet-1k), iSAID (15 object classes + background), mIoU: the CNN reference for the ViT configs
-# (mmseg's SGD 80k schedule, 896 crops, total batch 16).
+# UperNet R-50 (ImageNet-1k), iSAID (15 object classes + background), mIoU: the CNN reference for
+# the ViT configs (mmseg's SGD 80k schedule, 896 crops, total batch 16).
 _base_ = [
     'mmseg::_base_/models/upernet_r50.py',
     '../../_base_/datasets/isaid.py',

@@ -1,5 +1,5 @@
-# UperNet R-50 (ImageNet-1k), ISPRS Potsdam (6 classes, boundary ignored), mIoU: the CNN reference for the ViT configs
-# (mmseg's SGD 80k schedule, 512 crops, total batch 16).
+# UperNet R-50 (ImageNet-1k), ISPRS Potsdam (6 classes, boundary ignored), mIoU: the CNN reference
+# for the ViT configs (mmseg's SGD 80k schedule, 512 crops, total batch 16).
 _base_ = [
     'mmseg::_base_/models/upernet_r50.py',
     '../../_base_/datasets/potsdam.py',

@@ -1,5 +1,5 @@
-# UperNet R-50 (ImageNet-1k), SpaceNetv1 buildings (2 classes), mF1 (the paper's number) and mIoU: the CNN reference for the ViT configs
-# (mmseg's SGD 80k schedule, 384 crops, total batch 16).
+# UperNet R-50 (ImageNet-1k), SpaceNetv1 buildings (2 classes), mF1 (the paper's number) and mIoU:
+# the CNN reference for the ViT configs (mmseg's SGD 80k schedule, 384 crops, total batch 16).
 _base_ = [
     'mmseg::_base_/models/upernet_r50.py',
     '../../_base_/datasets/spacenet-v1.py',

@@ -1,6 +1,6 @@
-# UperNet, SelectiveMAE ViT-B/16 backbone, LoveDA (7 classes, no-data ignored), mIoU; sliding-window inference 512 / stride 384.
-# Paper recipe (Table 9 (iii)): 512 x 512 crops, AdamW 6e-5, wd 0.05, layer decay 0.9,
-# drop path 0.1, 80k iterations, total batch 8 (4 GPUs x 2 crops).
+# UperNet, SelectiveMAE ViT-B/16 backbone, LoveDA (7 classes, no-data ignored), mIoU; sliding-window
+# inference 512 / stride 384. Paper recipe (Table 9 (iii)): 512 x 512 crops, AdamW 6e-5, wd 0.05,
+# layer decay 0.9, drop path 0.1, 80k iterations, total batch 8 (4 GPUs x 2 crops).
 _base_ = [
     '../../_base_/models/upernet_vit-b-p16.py',
     '../../_base_/datasets/loveda.py',

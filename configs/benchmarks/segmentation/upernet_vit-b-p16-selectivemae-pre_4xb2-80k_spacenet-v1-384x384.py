@@ -1,13 +1,14 @@
-# UperNet, SelectiveMAE ViT-B/16 backbone, SpaceNetv1 buildings (2 classes), mF1 (the paper's number) and mIoU.
-# Paper recipe (Table 9 (iii)): 384 x 384 crops, AdamW 6e-5, wd 0.05, layer decay 0.9,
-# drop path 0.1, 80k iterations, total batch 8 (4 GPUs x 2 crops).
+# UperNet, SelectiveMAE ViT-B/16 backbone, SpaceNetv1 buildings (2 classes), mF1 (the paper's
+# number) and mIoU. Paper recipe (Table 9 (iii)): 384 x 384 crops, AdamW 6e-5, wd 0.05, layer decay
+# 0.9, drop path 0.1, 80k iterations, total batch 8 (4 GPUs x 2 crops).
 _base_ = [
     '../../_base_/models/upernet_vit-b-p16.py',
     '../../_base_/datasets/spacenet-v1.py',
     '../../_base_/schedules/vit_seg_adamw-ld0.9_80k.py',
     'mmseg::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
 
 crop_size = (384, 384)
 model = dict(

@@ -1,5 +1,6 @@
-# UperNet, SelectiveMAE ViT-L/16 backbone (blocks [7, 11, 15, 23], activation checkpointing),
-# LoveDA (7 classes, no-data ignored), mIoU; sliding-window inference 512 / stride 384. Same recipe as the ViT-B config.
+# UperNet, SelectiveMAE ViT-L/16 backbone (blocks [7, 11, 15, 23], activation checkpointing), LoveDA
+# (7 classes, no-data ignored), mIoU; sliding-window inference 512 / stride 384. Same recipe as the
+# ViT-B config.
 _base_ = './upernet_vit-b-p16-selectivemae-pre_4xb2-80k_loveda-512x512.py'
 
 model = dict(

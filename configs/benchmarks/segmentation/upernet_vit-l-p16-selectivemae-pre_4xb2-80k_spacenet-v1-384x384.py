@@ -1,5 +1,6 @@
 # UperNet, SelectiveMAE ViT-L/16 backbone (blocks [7, 11, 15, 23], activation checkpointing),
-# SpaceNetv1 buildings (2 classes), mF1 (the paper's number) and mIoU. Same recipe as the ViT-B config.
+# SpaceNetv1 buildings (2 classes), mF1 (the paper's number) and mIoU. Same recipe as the ViT-B
+# config.
 _base_ = './upernet_vit-b-p16-selectivemae-pre_4xb2-80k_spacenet-v1-384x384.py'
 
 model = dict(

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmpretrain.models.backbones import VisionTransformer
 
-import mmrsfm.models  # noqa: F401
+from mmrsfm.models.backbones.vit_pyramid import ViTPyramid
 
 ARCH = dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=64)
 TINY = dict(type='ViTPyramid', arch=ARCH, img_size=64, patch_size=16, out_indices=[0, 1, 2, 3])
@@ -20,6 +20,7 @@ def test_builds_in_every_toolbox_and_matches_mmpretrain_vit(scope):
     init_default_scope(scope)
     torch.manual_seed(0)
     model = registry.build(TINY)
+    assert isinstance(model, ViTPyramid)
     model.eval()  # mmpretrain's BaseBackbone.train() returns None: no chaining
     assert model.strides == (4, 8, 16, 32)
     x = torch.randn(2, 3, 100, 150)  # 7 x 10 patches after padding to 112 x 160
