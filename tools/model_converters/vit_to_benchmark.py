@@ -46,11 +46,21 @@ def _target_backbone(args, encoder):
     from mmrsfm.models.backbones import DEFAULT_OUT_INDICES
 
     if args.config:
-        from mmrsfm.apis import load_config
-        cfg = load_config(args.config).model.backbone
-        cfg.pop('init_cfg', None)
-        cfg.pop('pretrained', None)
-        return MODELS.build(cfg)
+        import importlib
+
+        from mmengine.registry import init_default_scope
+
+        from mmrsfm.apis import SUPPORTED_SCOPES, load_config
+        cfg = load_config(args.config)
+        for module in cfg.get('custom_imports', {}).get('imports', []):
+            importlib.import_module(module)
+        init_default_scope(cfg.default_scope)
+        backbone = cfg.model.backbone
+        backbone.pop('init_cfg', None)
+        backbone.pop('pretrained', None)
+        # The toolbox's registry: it also finds ViTPyramid (root registry) by inheritance.
+        registry = importlib.import_module(f'{SUPPORTED_SCOPES[cfg.default_scope]}.registry')
+        return registry.MODELS.build(backbone)
     weight = encoder['patch_embed.projection.weight']
     embed_dims, patch = weight.shape[0], args.patch_size or weight.shape[-1]
     num_layers = 1 + max(int(k.split('.')[1]) for k in encoder if k.startswith('layers.'))
