@@ -60,7 +60,7 @@ def main(argv=None) -> None:
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f'curate_opticalrs: {err}')
     run = summary.pop('run')
-    print(json.dumps(dict(summary, params=None), indent=1))
+    print(json.dumps({k: v for k, v in summary.items() if k != 'params'}, indent=1))
     print(f"images in index: {summary['images']} of {summary['candidates']} candidates from "
           f"{summary['source_files']} files ({summary['quarantined']} quarantined, "
           f"{summary['duplicates_removed']} duplicates removed)")
