@@ -10,10 +10,12 @@ The one documented difference: a class without any non-difficult ground truth ge
 left out of the mAP (the devkit divides by zero and reports NaN for it and for the mAP).
 
 mmrotate's ``eval_rbbox_map(box_type='qbox')`` is not used: it drops the difficult objects of an
-image that has no non-difficult object (matches with them become false positives), and the
-quadrilateral IoU of this mmcv build (``mmcv.ops.box_iou_quadri`` on CPU) is wrong for many
-convex quadrilaterals (e.g. 1.0002 instead of 0.7073 for ``96 77 119 86 104 123 81 114`` and
-``101 81 119 87 101 117 80 114``); shapely's polygon overlay agrees with the devkit's polyiou.
+image that has no non-difficult object (matches with them become false positives), and
+``mmcv.ops.box_iou_quadri`` assumes one vertex orientation (counter-clockwise on screen, the order
+mmrotate's ``rbox2qbox`` produces): for DOTA's clockwise label order it returns wrong IoUs (1.0002
+instead of 0.7073 for ``96 77 119 86 104 123 81 114`` and ``101 81 119 87 101 117 80 114``; the
+same boxes with reversed vertices give 0.7073). shapely's polygon overlay is orientation-free and
+agrees with the devkit's polyiou.
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ A patch ``<id>__<rate>__<x>___<y>`` was cut at ``(x, y)`` from the image rescale
 Duplicates from overlapping patches are removed by class-wise rotated NMS (mmcv's
 ``nms_rotated``), IoU threshold 0.1 as mmrotate's ``DOTAMetric`` uses. Quadrilateral
 detections are suppressed through their minimum-area rectangles (mmrotate's ``qbox2rbox``) and
-written unchanged: mmcv's ``nms_quadri`` relies on ``box_iou_quadri``, whose CPU kernel gives
-wrong IoUs in this build (see :mod:`mmrsfm.evaluation.dota_eval`). Unlike
+written unchanged: mmcv's ``nms_quadri`` relies on ``box_iou_quadri``, which gives wrong IoUs
+for DOTA's clockwise vertex order (see :mod:`mmrsfm.evaluation.dota_eval`). Unlike
 ``DOTAMetric(merge_patches=True)`` the rate is undone, so multi-scale patches merge correctly.
 """
 from __future__ import annotations
