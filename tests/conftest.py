@@ -39,3 +39,18 @@ def assert_finite(value, what: str) -> None:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """Drop the mmengine ``DefaultScope`` instances a test created.
+
+    Building a Runner (or calling ``register_all_modules``) creates a global ``DefaultScope``
+    that stays "current" afterwards; registries then resolve types in that toolbox's scope, so
+    an mmseg test would make a later ``mmpretrain.registry.MODELS.build`` look in mmseg.
+    """
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in set(DefaultScope._instance_dict) - before:
+        del DefaultScope._instance_dict[name]

@@ -13,7 +13,7 @@ _base_ = [
     'mmseg::_base_/schedules/schedule_80k.py',
 ]
 custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.evaluation', 'mmpretrain.engine'],
+    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.evaluation', 'mmrsfm.engine'],
     allow_failed_imports=False)
 crop_size = (224, 224)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
@@ -56,16 +56,11 @@ optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.05),
-    # mmpretrain's constructor asks the model for get_layer_depth(); MultiHeadEncoderDecoder
-    # forwards it to the ViT with the 'backbone.' prefix, so the 12 blocks really get decayed lrs.
-    constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(
-        layer_decay_rate=0.9,
-        flat_decay_mult=0.0,
-        custom_keys={
-            '.cls_token': dict(decay_mult=0.0),
-            '.pos_embed': dict(decay_mult=0.0)
-        }),
+    # Layer-wise lr decay over the 12 ViT blocks (mmrsfm's constructor, shared with the benchmark
+    # configs): lr = base_lr * 0.9 ** (13 - layer_id); no weight decay on norms, biases, cls token
+    # and position embedding. It refuses to run if no 'backbone.layers.<i>' parameter exists.
+    constructor='ViTLayerDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(layer_decay_rate=0.9),
     clip_grad=dict(max_norm=5, norm_type=2))
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=80000, eta_min=0.0, by_epoch=False, begin=0, end=80000)

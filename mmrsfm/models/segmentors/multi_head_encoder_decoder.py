@@ -7,7 +7,7 @@ the training loss is the sum of the per-source cross-entropies.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -29,8 +29,6 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
 
     ``predict`` needs ``data_samples`` whose meta information names the source; a batch mixing
     sources is split, each part inferred (``whole`` or ``slide``) with its own classifier.
-    :meth:`get_layer_depth` lets mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` apply
-    layer-wise lr decay to backbones that define ``get_layer_depth`` (mmpretrain's ViT).
     """
 
     def __init__(self, decode_head: dict, auxiliary_head: Optional[dict] = None,
@@ -78,14 +76,3 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
                  ) -> Dict[str, Tensor]:
         """Logits of every classifier for every sample: source -> (N, n_source, h, w)."""
         return self.decode_head.forward(self.extract_feat(inputs))
-
-    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
-        """Layer depth of a parameter for layer-wise lr decay: ``(depth, num_depths)``.
-
-        Delegates to ``backbone.get_layer_depth(name, prefix='backbone.')``; parameters outside
-        the backbone (neck, decode head) get the last depth, i.e. the full learning rate.
-        """
-        if not hasattr(self.backbone, 'get_layer_depth'):
-            raise TypeError(f'backbone {type(self.backbone).__name__} has no get_layer_depth(); '
-                            'layer-wise lr decay needs e.g. mmpretrain.VisionTransformer')
-        return self.backbone.get_layer_depth(param_name, prefix='backbone.')
