@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-import tempfile
 from typing import List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmpretrain.registry import DATASETS, TRANSFORMS
+
+from mmrsfm.utils import atomic_write_text
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -72,12 +73,7 @@ class OpticalRS13M(BaseDataset):
                     extensions: Sequence[str] = IMG_EXTENSIONS) -> int:
         """Walk ``data_root`` and write its index atomically; returns the number of images."""
         paths = cls.walk(data_root, extensions)
-        directory = osp.dirname(osp.abspath(index_file))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
-        with os.fdopen(fd, 'w') as f:
-            f.write('\n'.join(paths) + '\n')
-        os.replace(tmp, index_file)
+        atomic_write_text(index_file, '\n'.join(paths) + '\n')
         return len(paths)
 
     def load_data_list(self) -> List[dict]:

@@ -18,7 +18,8 @@ import sys
 
 from mmrsfm.datasets.samrs_labeling import ClassMapper
 from mmrsfm.datasets.samrs_labeling.authors_pickle import pickles_to_coco
-from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic, read_image_list
+from mmrsfm.datasets.samrs_labeling.coco import read_image_list
+from mmrsfm.utils import atomic_write_json
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
         print(f'{len(errors)} of {len(paths)} pickles could not be converted; nothing written '
               f'(fix them or pass --skip-bad)', file=sys.stderr)
         return 1
-    dump_json_atomic(coco, args.out)
+    atomic_write_json(args.out, coco)
     print(f'{len(coco["images"])} images, {len(coco["annotations"])} instances -> {args.out}')
     return 0
 

@@ -5,12 +5,12 @@ merged into plain layers, as ``backbone.*`` keys that any mmpretrain config load
     python tools/model_converters/export_lora_backbone.py CONFIG CHECKPOINT OUT.pth
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmrsfm  # noqa: E402,F401
+from mmrsfm.utils import atomic_torch_save  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 
@@ -22,8 +22,6 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
     args = parser.parse_args()
-
-    import torch
 
     import mmrsfm.models  # noqa: F401
     from mmrsfm.apis import build_model_from_checkpoint, load_config
@@ -38,11 +36,8 @@ def main() -> None:
     else:
         raise TypeError(f'{args.config}: {type(model).__name__} has no backbone to export')
     state = {f'backbone.{k}': v.detach().clone() for k, v in backbone.state_dict().items()}
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = args.out + '.tmp'
-    torch.save({'state_dict': state, 'meta': dict(source=args.checkpoint, config=args.config)},
-               tmp)
-    os.replace(tmp, args.out)
+    atomic_torch_save({'state_dict': state, 'meta': dict(source=args.checkpoint, config=args.config)},
+                      args.out)
     print(f'[export_lora_backbone] wrote {len(state)} merged backbone tensors to {args.out}')
 
 

@@ -15,7 +15,6 @@ those of a plain mmseg UperNet whose new classifier (and auxiliary head) start f
 classifier as ``decode_head.conv_seg.*`` (fine-tuning on the same label set).
 """
 import argparse
-import os
 import os.path as osp
 import re
 import sys
@@ -24,6 +23,7 @@ from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmrsfm  # noqa: E402,F401  (weights-only checkpoint loading)
+from mmrsfm.utils import atomic_torch_save  # noqa: E402
 
 _CLASSIFIER = re.compile(r'^decode_head\.conv_seg\.([^.]+)\.(weight|bias)$')
 _KEPT_PREFIXES = ('backbone.', 'neck.', 'decode_head.')
@@ -77,7 +77,6 @@ def extract(state_dict: Dict, backbone_only: bool = False,
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    import torch
     from mmengine.runner import CheckpointLoader
 
     from mmrsfm.compat import trust_checkpoints
@@ -87,11 +86,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     state_dict = checkpoint.get('state_dict', checkpoint)
     kept, dropped = extract(state_dict, args.backbone_only, args.keep_classifier,
                             source=args.checkpoint)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = f'{args.out}.tmp{os.getpid()}'
-    torch.save({'state_dict': kept,
-                'meta': dict(source=args.checkpoint, dropped_keys=dropped)}, tmp)
-    os.replace(tmp, args.out)
+    atomic_torch_save({'state_dict': kept,
+                       'meta': dict(source=args.checkpoint, dropped_keys=dropped)}, args.out)
     groups = OrderedDict()
     for key in kept:
         groups[key.split('.')[0]] = groups.get(key.split('.')[0], 0) + 1

@@ -10,12 +10,12 @@ The decoder is mapped from CrossMAE's block layout (``decoder_blocks.N.cross_att
 are listed, not silently dropped.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmrsfm  # noqa: E402,F401
+from mmrsfm.utils import atomic_torch_save  # noqa: E402
 
 
 def main() -> None:
@@ -42,9 +42,7 @@ def main() -> None:
         raise SystemExit(f'{args.src}: {err}\nIf you trust this file, add '
                          '--unsafe-load-checkpoint.') from err
     state, unused = convert_timm_vit(source, neck_prefix=None if args.backbone_only else 'neck.')
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save({'state_dict': state, 'meta': dict(source=args.src)}, args.dst + '.tmp')
-    os.replace(args.dst + '.tmp', args.dst)
+    atomic_torch_save({'state_dict': state, 'meta': dict(source=args.src)}, args.dst)
     print(f'[selectivemae_to_mmpretrain] wrote {len(state)} tensors to {args.dst}')
     if unused:
         print(f'[selectivemae_to_mmpretrain] {len(unused)} source keys not converted: '

@@ -16,12 +16,12 @@ missing / unexpected keys are printed; new layers of the adapter (``pyramid.*``)
 apart. Output is written atomically (temporary file + rename).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmrsfm  # noqa: E402,F401
+from mmrsfm.utils import atomic_torch_save  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -116,11 +116,8 @@ def main() -> None:
     missing = [k for k in result.missing_keys if not k.startswith('pyramid.')]
 
     state = {f'backbone.{k}': v for k, v in encoder.items()}
-    os.makedirs(osp.dirname(osp.abspath(args.dst)) or '.', exist_ok=True)
-    tmp = args.dst + '.tmp'
-    torch.save({'state_dict': state, 'meta': dict(source=osp.abspath(args.src), format=fmt,
-                                                    pos_embed_grid=list(grid))}, tmp)
-    os.replace(tmp, args.dst)
+    atomic_torch_save({'state_dict': state, 'meta': dict(source=osp.abspath(args.src), format=fmt,
+                                                       pos_embed_grid=list(grid))}, args.dst)
     print(f'[vit_to_benchmark] {fmt} checkpoint -> {len(state)} backbone tensors in {args.dst} '
           f'(position embedding grid {grid[0]}x{grid[1]})')
     print(f'[vit_to_benchmark] missing keys ({len(missing)}): {", ".join(missing) or "none"}')

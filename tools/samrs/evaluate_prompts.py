@@ -19,7 +19,7 @@ import torch
 from pycocotools.coco import COCO
 
 from mmrsfm.datasets.samrs_labeling import SAM_MODEL_TYPES, SamBoxLabeler, build_sam
-from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic
+from mmrsfm.utils import atomic_write_json
 from mmrsfm.datasets.samrs_labeling.prompt_study import (STUDY_PROMPTS, evaluate_prompts,
                                                          format_table)
 
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     print(format_table(results))
     print('results: ' + json.dumps(results))
     if args.out:
-        dump_json_atomic(results, args.out)
+        atomic_write_json(args.out, results)
     return 0
 
 

@@ -25,7 +25,8 @@ from mmrsfm.datasets.samrs_labeling import (ANNOTATION_FORMATS, BOX_PROMPTS,
                                             DEFAULT_OVERLAP_ORDER, OVERLAP_ORDERS,
                                             SAM_MODEL_TYPES, ClassMapper, LabelGenerator,
                                             SamBoxLabeler, build_sam, subset_coco)
-from mmrsfm.datasets.samrs_labeling.coco import dump_json_atomic, read_image_list
+from mmrsfm.datasets.samrs_labeling.coco import read_image_list
+from mmrsfm.utils import atomic_write_json
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
         for split_file in args.coco_splits:
             split = osp.splitext(osp.basename(split_file))[0]
             subset = subset_coco(coco, read_image_list(split_file))
-            dump_json_atomic(subset, osp.join(args.out, f'instances_{split}.json'))
+            atomic_write_json(osp.join(args.out, f'instances_{split}.json'), subset)
             print(f'{split}: {len(subset["images"])} images, {len(subset["annotations"])} '
                   f'instances -> {args.out}/instances_{split}.json')
     print('summary: ' + json.dumps({k: v for k, v in summary.items() if k != 'problems'}))

@@ -16,7 +16,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from ..preparation.resumable import atomic_write_bytes, atomic_write_text
+from mmrsfm.utils.atomic_io import atomic_write_bytes, atomic_write_text
 from .scan import FileEntry
 
 

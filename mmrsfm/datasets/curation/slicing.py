@@ -10,7 +10,7 @@ from typing import List, Tuple
 import numpy as np
 from PIL import Image
 
-from ..preparation.resumable import atomic_write_bytes
+from mmrsfm.utils.atomic_io import atomic_write_bytes
 
 Box = Tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 

@@ -17,6 +17,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..annotation_error import AnnotationError
+
 DOTA_V1_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
                    'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
                    'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
@@ -26,10 +28,12 @@ _HEADER_KEYS = ('imagesource', 'gsd')
 
 @dataclass
 class DOTAObject:
-    """One annotated object: ``poly`` (4, 2) corners in pixels, class ``name``, ``difficult``."""
+    """One annotated object: ``poly`` (4, 2) corners in pixels, class ``name``, ``difficult``,
+    1-based ``line`` in its file."""
     poly: np.ndarray
     name: str
     difficult: int = 0
+    line: Optional[int] = None
 
 
 @dataclass
@@ -54,7 +58,8 @@ def parse_dota_lines(lines: Sequence[str],
         The objects and the header values.
 
     Raises:
-        ValueError: naming ``source`` and the 1-based line number of a malformed line.
+        AnnotationError: (a ``ValueError``) naming ``source`` and the 1-based line number of a
+            malformed line.
     """
     ann = DOTAAnnotation()
     allowed = set(classes) if classes is not None else None
@@ -71,34 +76,34 @@ def parse_dota_lines(lines: Sequence[str],
                 try:
                     ann.gsd = float(value)
                 except ValueError:
-                    raise ValueError(f'{source}:{lineno}: gsd must be a number or null, got '
-                                     f'{value!r}') from None
+                    raise AnnotationError(source, lineno, 'gsd must be a number or null, got '
+                                          f'{value!r}') from None
             continue
         tokens = line.split()
         if len(tokens) not in (9, 10):
-            raise ValueError(f'{source}:{lineno}: expected 8 coordinates, a class name and an '
-                             f'optional difficulty (9 or 10 fields), got {len(tokens)} fields: '
-                             f'{line!r}')
+            raise AnnotationError(source, lineno, 'expected 8 coordinates, a class name and an '
+                                  f'optional difficult flag (9 or 10 fields), found {len(tokens)}'
+                                  f': {line!r}')
         try:
             coords = [float(t) for t in tokens[:8]]
         except ValueError:
-            raise ValueError(f'{source}:{lineno}: the first 8 fields must be numbers, got '
-                             f'{line!r}') from None
+            raise AnnotationError(source, lineno, 'the first 8 fields must be numbers '
+                                  f'(non-numeric coordinate in {line!r})') from None
         if not all(math.isfinite(c) for c in coords):
-            raise ValueError(f'{source}:{lineno}: non-finite coordinate in {line!r}')
+            raise AnnotationError(source, lineno, f'non-finite coordinate in {line!r}')
         name = tokens[8]
         if allowed is not None and name not in allowed:
-            raise ValueError(f'{source}:{lineno}: unknown class {name!r}; expected one of '
-                             f'{sorted(allowed)}')
+            raise AnnotationError(source, lineno, f'unknown class {name!r}; expected one of '
+                                  f'{sorted(allowed)}')
         difficult = 0
         if len(tokens) == 10:
             try:
                 difficult = int(tokens[9])
             except ValueError:
-                raise ValueError(f'{source}:{lineno}: difficulty must be an integer, got '
-                                 f'{tokens[9]!r}') from None
+                raise AnnotationError(source, lineno, 'difficult flag must be an integer, got '
+                                      f'{tokens[9]!r}') from None
         ann.objects.append(DOTAObject(np.array(coords, dtype=np.float64).reshape(4, 2), name,
-                                      difficult))
+                                      difficult, line=lineno))
     return ann
 
 

@@ -5,36 +5,13 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
-import tempfile
 from typing import Any
 
 import cv2
 import numpy as np
 
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix=osp.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode('utf-8'))
-
-
-def atomic_write_json(path: str, obj: Any) -> None:
-    """Dump ``obj`` as JSON to ``path`` atomically."""
-    atomic_write_text(path, json.dumps(obj))
+from mmrsfm.utils.atomic_io import (atomic_write_bytes, atomic_write_json,  # noqa: F401
+                                     atomic_write_text)
 
 
 def atomic_write_image(path: str, image: np.ndarray) -> None:

@@ -28,20 +28,12 @@ from xml.parsers import expat
 
 import numpy as np
 
+from ..annotation_error import AnnotationError
+from ..preparation.dota_annotations import read_dota_txt
 from ..samrs_metainfo import SAMRS_CLASSES
 
 ANNOTATION_FORMATS = ('dota', 'dior', 'fair1m')
 ANNOTATION_SUFFIX = {'dota': '.txt', 'dior': '.xml', 'fair1m': '.xml'}
-_DOTA_HEADER = re.compile(r'^[A-Za-z_]+\s*:')
-
-
-class AnnotationError(ValueError):
-    """A malformed annotation: ``str(err)`` reads ``FILE:LINE: message``."""
-
-    def __init__(self, path: str, line: Optional[int], message: str) -> None:
-        self.path, self.line, self.message = path, line, message
-        where = f'{path}:{line}' if line is not None else path
-        super().__init__(f'{where}: {message}')
 
 
 @dataclass
@@ -151,29 +143,16 @@ def _make_object(mapper: ClassMapper, name: str, path: str, line: Optional[int],
 
 
 def parse_dota_txt(path: str, mapper: ClassMapper) -> List[DetObject]:
-    """Objects of a DOTA ``*.txt`` file (8-point polygons, with or without header lines)."""
+    """Objects of a DOTA ``*.txt`` file (8-point polygons, with or without header lines).
+
+    Reads with :func:`mmrsfm.datasets.preparation.read_dota_txt` (the DOTA reader the split
+    tool uses); a ``difficult`` value > 0 (1 in the release, 2 for objects cut by a patch
+    border) marks the object difficult.
+    """
     objects = []
-    with open(path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
-    for lineno, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text or _DOTA_HEADER.match(text):
-            continue
-        tokens = text.split()
-        if len(tokens) not in (9, 10):
-            raise AnnotationError(path, lineno, f'expected "x1 y1 ... x4 y4 class [difficult]" '
-                                  f'(9 or 10 fields), found {len(tokens)}: {text!r}')
-        try:
-            poly = np.array([float(t) for t in tokens[:8]], dtype=np.float64).reshape(4, 2)
-        except ValueError:
-            raise AnnotationError(path, lineno, f'non-numeric coordinate in {text!r}')
-        difficult = False
-        if len(tokens) == 10:
-            if tokens[9] not in ('0', '1'):
-                raise AnnotationError(path, lineno,
-                                      f'difficult flag must be 0 or 1, found {tokens[9]!r}')
-            difficult = tokens[9] == '1'
-        obj = _make_object(mapper, tokens[8], path, lineno, poly=poly, difficult=difficult)
+    for entry in read_dota_txt(path).objects:
+        obj = _make_object(mapper, entry.name, path, entry.line, poly=entry.poly,
+                           difficult=entry.difficult > 0)
         if obj is not None:
             objects.append(obj)
     return objects

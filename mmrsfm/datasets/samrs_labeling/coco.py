@@ -12,8 +12,6 @@ Conventions of the files written here:
 """
 from __future__ import annotations
 
-import json
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -99,14 +97,6 @@ def subset_coco(coco: dict, stems: Iterable[str]) -> dict:
         if osp.splitext(osp.basename(img['file_name']))[0] in keep:
             records.append(dict(img, annotations=by_image[img['id']]))
     return build_coco(records, [c['name'] for c in coco['categories']], info=coco.get('info'))
-
-
-def dump_json_atomic(obj, path: str) -> None:
-    """Write JSON via a temporary file and ``os.replace`` (never a half-written file)."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
 
 
 def read_image_list(path: str) -> List[str]:

@@ -24,8 +24,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from mmrsfm.utils import atomic_write_json
+
 from .annotations import ANNOTATION_SUFFIX, AnnotationError, ClassMapper, load_objects
-from .coco import build_coco, dump_json_atomic, encode_mask, instance_annotation
+from .coco import build_coco, encode_mask, instance_annotation
 from .label_maps import DEFAULT_OVERLAP_ORDER, colorize, render_semantic, write_png_atomic
 from .prompts import build_box_prompts
 from .sam_labeler import SamBoxLabeler
@@ -108,7 +110,7 @@ class LabelGenerator:
                                  f'({", ".join(f"{k}={previous[k]!r}" for k in changed)}); '
                                  f'use another --out or the same settings to resume')
         os.makedirs(self.out_dir, exist_ok=True)
-        dump_json_atomic(self.settings, path)
+        atomic_write_json(path, self.settings)
 
     @property
     def labeler(self) -> SamBoxLabeler:
@@ -150,7 +152,7 @@ class LabelGenerator:
         record = dict(file_name=osp.basename(image_path), height=height, width=width,
                       image_file=osp.abspath(image_path), annotation_file=osp.abspath(ann_path),
                       annotations=annotations)
-        dump_json_atomic(record, self._path('instances', stem))
+        atomic_write_json(self._path('instances', stem), record)
         summary['instances'] += len(annotations)
         summary['empty_masks'] += sum(a['area'] == 0 for a in annotations)
 
@@ -164,7 +166,7 @@ class LabelGenerator:
         coco = build_coco(records, self.mapper.classes, info=dict(
             description='SAMRS-style instances generated with SAM', **{
                 k: self.settings[k] for k in ('prompt', 'overlap_order', 'format')}))
-        dump_json_atomic(coco, coco_path)
+        atomic_write_json(coco_path, coco)
         return coco
 
     def run(self, images_dir: str, ann_dir: str, progress: bool = True) -> dict:
@@ -196,5 +198,5 @@ class LabelGenerator:
         summary['images_without_objects'] = [
             osp.splitext(img['file_name'])[0] for img in coco['images']
             if img['id'] not in with_objects]
-        dump_json_atomic(summary, osp.join(self.out_dir, 'summary.json'))
+        atomic_write_json(osp.join(self.out_dir, 'summary.json'), summary)
         return summary

@@ -12,12 +12,14 @@ instance painted last wins; the overlap order decides the painting order:
 """
 from __future__ import annotations
 
-import os
+import io
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
+
+from mmrsfm.utils import atomic_write_bytes
 
 from ..samrs_metainfo import IGNORE_INDEX, make_palette
 
@@ -86,6 +88,6 @@ def colorize(label_map: np.ndarray, num_classes: int) -> np.ndarray:
 def write_png_atomic(array: np.ndarray, path: str) -> None:
     """Write an ``(H, W)`` uint8 (mode L) or ``(H, W, 3)`` RGB PNG via a temporary file and
     ``os.replace``, so an interrupted run never leaves a truncated PNG."""
-    tmp = f'{path}.tmp'
-    Image.fromarray(array).save(tmp, format='PNG')
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format='PNG')
+    atomic_write_bytes(path, buffer.getvalue())

@@ -12,12 +12,14 @@ Notation (debLoRA, NeurIPS 2024): ``N`` training features ``z_i`` of dimension `
 """
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence
 
 import numpy as np
+
+from mmrsfm.utils import atomic_write_bytes
 
 GROUPS = ('head', 'middle', 'tail')
 
@@ -161,12 +163,9 @@ class Calibration:
         if clusters is not None:
             arrays.update(cluster_centres=clusters.centres, cluster_sizes=clusters.sizes,
                           cluster_assignments=clusters.assignments)
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix='.npz')
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str) -> 'Calibration':

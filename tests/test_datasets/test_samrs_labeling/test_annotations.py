@@ -44,7 +44,7 @@ def test_dota_axis_aligned_polygon_is_a_horizontal_box(tmp_path):
 @pytest.mark.parametrize('line, problem', [
     ('1 2 3 4 5 6 7 plane', 'found 8'),
     ('1 2 3 4 5 6 7 x plane 0', 'non-numeric'),
-    ('1 2 3 4 5 6 7 8 plane 2', 'difficult flag'),
+    ('1 2 3 4 5 6 7 8 plane hard', 'difficult flag'),
     ('1 2 3 4 5 6 7 8 spaceship 0', "unknown class 'spaceship'"),
     ('1 2 3 4 5 6 nan 8 plane 0', 'non-finite'),
 ])
@@ -167,3 +167,20 @@ def test_class_map_json_renames_and_drops(tmp_path):
     assert ClassMapper.from_spec('FAST').classes == FAST_CLASSES
     with pytest.raises(FileNotFoundError, match='neither one of'):
         ClassMapper.from_spec(osp.join(str(tmp_path), 'missing.json'))
+
+
+def test_dota_readers_share_one_parser_and_error(tmp_path):
+    """The SAM labeling reader and the split tool's reader are one parser: same objects, same
+    :class:`mmrsfm.datasets.annotation_error.AnnotationError` for a malformed line."""
+    from mmrsfm.datasets.annotation_error import AnnotationError as SharedError
+    from mmrsfm.datasets.preparation import read_dota_txt
+    assert AnnotationError is SharedError
+    path = tmp_path / 'P0001.txt'
+    path.write_text('imagesource:GoogleEarth\ngsd:null\n1 1 9 1 9 9 1 9 plane 2\n')
+    (obj, ) = parse_dota_txt(str(path), ClassMapper(SOTA_CLASSES))
+    (entry, ) = read_dota_txt(str(path)).objects
+    assert obj.line == entry.line == 3 and obj.difficult  # 2 (cut by a patch) is difficult
+    assert np.array_equal(obj.poly, entry.poly)
+    path.write_text('1 1 9 1 9 9 1 plane\n')
+    with pytest.raises(SharedError, match=r'P0001\.txt:1: .*found 8'):
+        read_dota_txt(str(path))

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from mmrsfm.datasets.samrs_labeling.coco import (build_coco, dump_json_atomic, encode_mask,
+from mmrsfm.datasets.samrs_labeling.coco import (build_coco, encode_mask,
                                                  instance_annotation, merge_coco, subset_coco)
+from mmrsfm.utils import atomic_write_json
 
 
 def _record(name, masks_labels):
@@ -31,7 +32,7 @@ def test_build_merge_subset_round_trip(tmp_path):
     second = build_coco([_record('3.png', [(_mask(1, 4, 4, 6), 1)])], classes)
     merged = merge_coco([first, second])
     path = str(tmp_path / 'coco.json')
-    dump_json_atomic(merged, path)
+    atomic_write_json(path, merged)
     coco = COCO(path)
     assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(classes)
     assert [img['file_name'] for img in coco.dataset['images']] == ['x/1.png', '2.png', '3.png']
