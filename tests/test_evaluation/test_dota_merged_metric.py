@@ -7,7 +7,7 @@ from mmengine.evaluator import Evaluator
 
 from mmrsfm.datasets.preparation import DOTA_V1_CLASSES
 from mmrsfm.datasets.preparation.dota_merge import to_quadrilaterals
-from mmrsfm.evaluation import DOTAMergedMetric
+from mmrsfm.evaluation.dota_merged_metric import DOTAMergedMetric
 
 
 def _sample(name, boxes, scores):
