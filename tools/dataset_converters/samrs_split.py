@@ -24,6 +24,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from mmrsfm.utils.atomic_io import atomic_write_text
+
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 
@@ -92,10 +94,7 @@ def read_names(path: str) -> set:
 
 
 def write_lines(path: str, lines: List[str]) -> None:
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(''.join(f'{line}\n' for line in lines))
-    os.replace(tmp, path)
+    atomic_write_text(path, ''.join(f'{line}\n' for line in lines))
 
 
 def process(root: str, args: argparse.Namespace) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, Sequence
 
 import numpy as np
 
-from mmrsfm.utils.atomic_io import atomic_write_bytes, atomic_write_text
+from mmrsfm.utils.atomic_io import atomic_open, atomic_write_bytes, atomic_write_text
 from .scan import FileEntry
 
 
@@ -58,27 +56,14 @@ class ShardStore:
                           json.dumps(self.params, indent=1, sort_keys=True))
 
 
-class atomic_text_file:
-    """Context manager: a text file written to a temporary name, moved onto ``path`` on success.
+def atomic_text_file(path: str):
+    """Open ``path`` for an atomic UTF-8 text write (see :func:`~mmrsfm.utils.atomic_open`).
+
+    Args:
+        path (str): The final file path.
 
     Example:
         >>> with atomic_text_file('index.txt') as f:
         ...     f.write('AID/a.jpg\\n')
     """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        folder = osp.dirname(osp.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-        self.file = os.fdopen(fd, 'w', encoding='utf-8', newline='')
-
-    def __enter__(self):
-        return self.file
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.file.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            os.remove(self.tmp)
+    return atomic_open(path, 'w', encoding='utf-8', newline='')
