@@ -10,6 +10,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmrsfm.apis import SUPPORTED_SCOPES, load_config
+from mmrsfm.apis.config_checks import find_misspelled_top_level_keys
 from tests.conftest import REPO_ROOT
 
 CONFIGS = sorted(
@@ -20,6 +21,12 @@ CONFIGS = sorted(
 def test_there_are_configs_for_every_toolbox():
     scopes = {load_config(p).default_scope for p in CONFIGS}
     assert scopes == set(SUPPORTED_SCOPES)
+
+
+def test_no_shipped_config_has_a_key_that_looks_misspelt():
+    flagged = {osp.relpath(p, REPO_ROOT): find_misspelled_top_level_keys(load_config(p))
+               for p in CONFIGS}
+    assert {p: keys for p, keys in flagged.items() if keys} == {}
 
 
 def _drop_pretrained(cfg):

@@ -25,7 +25,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
-        help='resume from this checkpoint, or (no value) from the latest in the work dir')
+        help='resume from this checkpoint, or (no value) from the latest in the work dir; '
+        'stops with an error when there is nothing to resume')
+    parser.add_argument(
+        '--allow-fresh-start', action='store_true',
+        help='with --resume: start from scratch when the work dir has no checkpoint yet '
+        '(e.g. the first run of a job that requeues itself)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by actual / auto_scale_lr.base_batch_size')
@@ -50,7 +55,7 @@ def main() -> None:
     cfg = load_config(args.config, args.cfg_options)
     merge_train_args(cfg, args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                      auto_scale_lr=args.auto_scale_lr, no_validate=args.no_validate,
-                     launcher=args.launcher)
+                     launcher=args.launcher, allow_fresh_start=args.allow_fresh_start)
     with trust_checkpoints(args.unsafe_load_checkpoint):
         runner = build_runner(cfg)
         runner.train()

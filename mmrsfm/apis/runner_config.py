@@ -7,12 +7,16 @@ a (rotated) detector.
 from __future__ import annotations
 
 import importlib
+import logging
 import os.path as osp
 from typing import Dict, Optional
 
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
+
+from .config_checks import check_cfg_options, warn_misspelled_top_level_keys
 
 #: default_scope -> importable package of the toolbox.
 SUPPORTED_SCOPES: Dict[str, str] = {
@@ -26,16 +30,31 @@ SUPPORTED_SCOPES: Dict[str, str] = {
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Load a config, merge ``--cfg-options`` and check it names a supported toolbox.
 
+    Options are checked against the values they replace (a string where the config has a
+    number is an error naming the key); top-level keys that look like misspelt runner keys are
+    warned about.
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): ``--cfg-options`` as parsed by mmengine's ``DictAction``.
+            Defaults to None.
+
+    Returns:
+        Config: The merged config.
+
     Raises:
         FileNotFoundError: the config file does not exist.
-        ValueError: ``default_scope`` is missing or not one of :data:`SUPPORTED_SCOPES`.
+        ValueError: ``default_scope`` is missing or not one of :data:`SUPPORTED_SCOPES`, or an
+            option's value does not fit its key.
         ImportError: the toolbox named by ``default_scope`` is not installed.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path} does not exist')
     cfg = Config.fromfile(path)
     if cfg_options:
+        check_cfg_options(cfg, cfg_options, path)
         cfg.merge_from_dict(cfg_options)
+    warn_misspelled_top_level_keys(cfg, path)
     scope = cfg.get('default_scope')
     if scope not in SUPPORTED_SCOPES:
         raise ValueError(
@@ -65,12 +84,28 @@ def merge_train_args(cfg: Config,
                      amp: bool = False,
                      auto_scale_lr: bool = False,
                      no_validate: bool = False,
-                     launcher: str = 'none') -> Config:
+                     launcher: str = 'none',
+                     allow_fresh_start: bool = False) -> Config:
     """Apply the usual OpenMMLab training flags to ``cfg`` (in place) and return it.
 
     Args:
-        resume: ``'auto'`` resumes from the latest checkpoint in the work dir, a path resumes
-            from that checkpoint, ``None`` starts afresh.
+        cfg (Config): The loaded config.
+        config_path (str): Its file, named in messages and used for the default work dir.
+        work_dir (str, optional): ``--work-dir``. Defaults to None (config, then
+            ``./work_dirs/<config name>``).
+        resume (str, optional): ``'auto'`` resumes from the latest checkpoint in the work dir,
+            a path resumes from that checkpoint, ``None`` starts afresh. Defaults to None.
+        amp (bool): Use ``AmpOptimWrapper`` (CUDA only). Defaults to False.
+        auto_scale_lr (bool): Enable ``auto_scale_lr``. Defaults to False.
+        no_validate (bool): Drop validation. Defaults to False.
+        launcher (str): Job launcher. Defaults to ``'none'``.
+        allow_fresh_start (bool): With ``resume='auto'`` and no checkpoint in the work dir,
+            start from scratch (e.g. the first run of a job that requeues itself) instead of
+            stopping. Defaults to False.
+
+    Raises:
+        FileNotFoundError: ``resume='auto'`` finds no checkpoint in the work dir (and
+            ``allow_fresh_start`` is False), or ``resume`` names a missing file.
     """
     import torch
 
@@ -91,9 +126,20 @@ def merge_train_args(cfg: Config,
                              'auto_scale_lr = dict(base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
     if resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.resume = True
+            cfg.load_from = None
+        elif not allow_fresh_start:
+            raise FileNotFoundError(
+                f'--resume: nothing to resume in the work dir {cfg.work_dir} (no '
+                "'last_checkpoint' file there). Check --work-dir, pass a checkpoint path "
+                '(--resume PATH), or add --allow-fresh-start to start from scratch.')
+        else:
+            print_log(f'--resume: nothing to resume in {cfg.work_dir}; starting from scratch '
+                      '(--allow-fresh-start)', logger='current', level=logging.WARNING)
     elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume: checkpoint {resume} does not exist')
         cfg.resume = True
         cfg.load_from = resume
     if no_validate:
@@ -131,8 +177,38 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+class _ResolvedConfigInLogDir:
+    """Runner mix-in: write the resolved config into the run's log dir.
+
+    mmengine writes it to ``work_dir/<config file name>``, which *is* the input config when the
+    config lives in its own work dir (the quick-start layout): a test run would then rewrite the
+    user's config with its ``load_from`` and ``--cfg-options``.
+    """
+
+    def dump_config(self) -> None:
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
+        path = osp.join(self.log_dir, name)
+        self.cfg.dump(path)
+        self.logger.info(f'Resolved config written to {path}')
+
+
 def build_runner(cfg: Config) -> Runner:
-    """Build the runner a config asks for (``runner_type``) or mmengine's default one."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    """Build the runner a config asks for (``runner_type``) or mmengine's default one.
+
+    The runner writes its resolved config into its log dir (``work_dir/<timestamp>/``), never
+    over the input config file.
+
+    Args:
+        cfg (Config): A config prepared by :func:`merge_train_args` or :func:`merge_test_args`.
+
+    Returns:
+        Runner: The runner, ready for ``train()`` or ``test()``.
+    """
+    runner_cls = cfg.get('runner_type', Runner)
+    if isinstance(runner_cls, str):
+        runner_cls = RUNNERS.get(runner_cls)
+        if runner_cls is None:
+            raise KeyError(f'runner_type {cfg.runner_type!r} is not in the RUNNERS registry '
+                           '(is the module that registers it in custom_imports?)')
+    runner_cls = type(runner_cls.__name__, (_ResolvedConfigInLogDir, runner_cls), {})
+    return runner_cls.from_cfg(cfg)

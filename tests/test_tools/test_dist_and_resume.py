@@ -51,9 +51,11 @@ def test_resume_continues_iterations_and_optimizer(scene_data, tmp_path, python)
     cut_dir = str(tmp_path / 'cut')
     run_tool([python, 'tools/train.py', _deterministic_config(scene_data, straight_dir, 4)],
              cwd=REPO_ROOT)
-    # Stop after 2 epochs, then resume the same work dir to epoch 4.
-    run_tool([python, 'tools/train.py', _deterministic_config(scene_data, cut_dir, 2)],
-             cwd=REPO_ROOT)
+    # Stop after 2 epochs, then resume the same work dir to epoch 4. The first run is a requeued
+    # job's first start: --resume finds nothing and --allow-fresh-start lets it begin.
+    result = run_tool([python, 'tools/train.py', _deterministic_config(scene_data, cut_dir, 2),
+                       '--resume', '--allow-fresh-start'], cwd=REPO_ROOT)
+    assert 'nothing to resume' in result.stdout + result.stderr
     epoch2 = torch.load(osp.join(cut_dir, 'epoch_2.pth'), weights_only=False)
     result = run_tool([python, 'tools/train.py', _deterministic_config(scene_data, cut_dir, 4),
                        '--resume'], cwd=REPO_ROOT)

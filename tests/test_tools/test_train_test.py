@@ -6,6 +6,7 @@ import glob
 import os.path as osp
 
 import pytest
+from mmengine.config import Config
 
 from mmrsfm.testing import TASK_CONFIGS, TASK_METRICS, make_tiny_config, write_tiny_data
 from tests.conftest import REPO_ROOT, assert_finite, read_scalars, run_tool
@@ -26,6 +27,8 @@ def test_train_then_test(task, tmp_path, python):
     cfg = make_tiny_config(task, data_root, work_dir)
     assert cfg.default_scope == TOOLBOX_OF_TASK[task]
     config = osp.join(work_dir, f'{task}_tiny.py')
+    with open(config, 'rb') as f:
+        config_bytes = f.read()
 
     run_tool([python, 'tools/train.py', config, '--work-dir', work_dir], cwd=REPO_ROOT)
     records = read_scalars(work_dir)
@@ -49,3 +52,12 @@ def test_train_then_test(task, tmp_path, python):
     # The checkpoint evaluated by tools/test.py is the one validated at the end of training.
     assert metrics[metric] == pytest.approx(evaluated[-1][metric], abs=1e-6)
     assert osp.getsize(osp.join(work_dir, 'preds.pkl')) > 0
+
+    # The input config (here in its own work dir, the quick-start layout) is never rewritten;
+    # each run's resolved config lies in its log dir, and the log says where.
+    with open(config, 'rb') as f:
+        assert f.read() == config_bytes
+    resolved = sorted(glob.glob(osp.join(work_dir, '2*', f'{task}_tiny.py')))
+    assert len(resolved) == 2, resolved  # one per run: train, then test
+    assert f'Resolved config written to {resolved[-1]}' in result.stdout + result.stderr
+    assert Config.fromfile(resolved[-1]).load_from == checkpoints[-1]
