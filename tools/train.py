@@ -2,7 +2,7 @@
 
 The config's ``default_scope`` selects the toolbox. Examples::
 
-    python tools/train.py configs/benchmarks/classification/resnet50_1xb32-20e_aid.py
+    python tools/train.py configs/benchmarks/classification/resnet50_8xb32-100e_aid.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --cfg-options train_cfg.max_epochs=5
     bash tools/dist_train.sh CONFIG 8 [--amp]
 """
