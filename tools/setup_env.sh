@@ -7,7 +7,9 @@
 #
 # Environment knobs: MMRSFM_VENV (venv path), MMRSFM_PYTHON (interpreter to create it with),
 # MMRSFM_CACHE (wheel cache, default ~/.cache/mmrsfm), MMRSFM_FORCE_CUDA (1: build mmcv CUDA ops
-# without a visible GPU; 0: CPU ops only), MAX_JOBS (compile jobs).
+# without a visible GPU; 0: CPU ops only), TORCH_CUDA_ARCH_LIST (GPU architectures of a CUDA
+# build; default in tools/install/cuda_toolkit.py), MMRSFM_NVCC (an nvcc to use, or 'none' to
+# ignore system CUDA toolkits and use the PyPI compiler), MAX_JOBS (compile jobs).
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,12 +35,11 @@ step "installing torch (requirements/torch.txt)"
 pip_install -q -r "$repo_root/requirements/torch.txt"
 
 mmcv_version=$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$repo_root/requirements/mminstall.txt")
-if "$py" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
-  step "mmcv $mmcv_version with ops already installed"
-else
-  step "installing mmcv $mmcv_version with ops (cached wheel, or a build from source)"
-  "$py" "$repo_root/tools/install/build_mmcv.py" --version "$mmcv_version" --jobs "$jobs"
-fi
+# build_mmcv.py keeps an installed mmcv of the wanted version and ops flavour (CPU or torch's
+# CUDA), else installs the cached wheel or builds one (for CUDA, with a matching nvcc: the
+# system's or, failing that, nvidia-cuda-nvcc from PyPI installed into the venv).
+step "mmcv $mmcv_version with ops (installed, cached wheel, or a build from source)"
+"$py" "$repo_root/tools/install/build_mmcv.py" --version "$mmcv_version" --jobs "$jobs"
 
 step "installing the OpenMMLab stack (requirements/mminstall.txt)"
 grep -v -e '^mmrotate-dev' -e '^mmcv' "$repo_root/requirements/mminstall.txt" > "$venv/mminstall-nodev.txt"
