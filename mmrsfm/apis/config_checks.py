@@ -103,11 +103,13 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any], config_path: str) ->
     Raises:
         ValueError: A value's type does not fit the key it replaces.
     """
+    # Config wraps its ConfigDict (a dict) without being one.
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
     for key, value in options.items():
         parts = key.split('.')
-        current = _lookup(cfg, parts)
+        current = _lookup(root, parts)
         if current is _MISSING:
-            parent = _lookup(cfg, parts[:-1]) if len(parts) > 1 else cfg
+            parent = _lookup(root, parts[:-1])
             hint = ''
             if isinstance(parent, dict):
                 close = difflib.get_close_matches(parts[-1], [str(k) for k in parent], n=1,
