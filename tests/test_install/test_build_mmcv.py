@@ -111,12 +111,15 @@ def test_installed_mmcv_flavour_from_a_fresh_interpreter(build_mmcv, tmp_path, m
     assert not build_mmcv.keeps_installed(None, '2.1.0', flavour)
 
 
-def test_installed_mmcv_without_importable_ops(build_mmcv, tmp_path, monkeypatch):
+@pytest.mark.parametrize('ops_init,error', [
+    ('from . import _ext  # missing\n', 'ImportError'),
+    ('import os\nos._exit(134)  # as a crash loading _ext would\n', 'exited 134')])
+def test_installed_mmcv_without_importable_ops(build_mmcv, tmp_path, monkeypatch, ops_init, error):
     _fake_mmcv(tmp_path, 'not available')
-    (tmp_path / 'mmcv' / 'ops' / '__init__.py').write_text('from . import _ext  # missing\n')
+    (tmp_path / 'mmcv' / 'ops' / '__init__.py').write_text(ops_init)
     monkeypatch.setenv('PYTHONPATH', str(tmp_path))
     found = build_mmcv.installed_mmcv(sys.executable)
-    assert found.flavour is None and 'ImportError' in found.error
+    assert found.version == '2.1.0' and found.flavour is None and error in found.error
     assert not build_mmcv.keeps_installed(found, '2.1.0', 'cpu')
 
 

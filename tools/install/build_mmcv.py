@@ -122,16 +122,17 @@ import json, importlib.metadata as md
 try:
     dist = md.distribution('mmcv')
 except md.PackageNotFoundError:
-    print('\n' + json.dumps(None)); raise SystemExit
+    print('\n@probe ' + json.dumps(None)); raise SystemExit
 out = {'version': dist.version, 'compiling_cuda': None, 'error': None, 'ext_sha256': next(
     (f.hash.value for f in (dist.files or []) if f.hash and len(f.parts) == 2
      and f.parts[0] == 'mmcv' and f.name.startswith('_ext')), None)}
+print('\n@probe ' + json.dumps(out), flush=True)  # kept if importing the ops kills the process
 try:
     from mmcv.ops import get_compiling_cuda_version
     out['compiling_cuda'] = get_compiling_cuda_version()
 except Exception as exc:
     out['error'] = f'{type(exc).__name__}: {exc}'
-print('\n' + json.dumps(out))
+print('\n@probe ' + json.dumps(out))
 """
 
 
@@ -161,13 +162,16 @@ def installed_mmcv(python: str = sys.executable) -> Optional[InstalledMmcv]:
     """
     result = subprocess.run([python, '-c', _PROBE], capture_output=True, text=True, check=False,
                             env=dict(os.environ, PYTHONWARNINGS='ignore'))
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
+    lines = [line[len('@probe '):] for line in result.stdout.splitlines()
+             if line.startswith('@probe ')]
+    if not lines:
         raise RuntimeError(f'probing the installed mmcv with {python} failed '
                            f'(exit {result.returncode}):\n{result.stderr[-2000:]}')
     data = json.loads(lines[-1])
     if data is None:
         return None
+    if result.returncode != 0:  # e.g. a crash while loading mmcv/_ext: ops not usable
+        data['error'] = f'importing mmcv.ops exited {result.returncode}: {result.stderr[-500:]}'
     cuda = data.pop('compiling_cuda')
     return InstalledMmcv(flavour=None if cuda is None else flavour_of(cuda), **data)
 
