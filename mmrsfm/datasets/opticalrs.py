@@ -20,6 +20,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mmrsfm.utils import atomic_write_text
+from mmrsfm.utils.image_io import UNREADABLE_IMAGE_ERRORS, unreadable_reason
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -28,9 +29,10 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 class OpticalRS13M(BaseDataset):
     """Unlabelled OpticalRS-13M images for self-supervised pretraining (mmpretrain).
 
-    An image that cannot be read or decoded is skipped with a warning naming the file and the
-    running count of such images; mmengine's ``BaseDataset`` then serves another random image in
-    its place, so the epoch keeps its length (the warning says so).
+    An image that cannot be read or decoded (missing, empty, truncated or not an image) is
+    skipped with a warning naming the file, the reason and the running count of such images;
+    mmengine's ``BaseDataset`` then serves another random image in its place, so the epoch keeps
+    its length (the warning says so).
 
     Args:
         data_root: Dataset folder.
@@ -94,11 +96,11 @@ class OpticalRS13M(BaseDataset):
     def prepare_data(self, idx: int):
         try:
             return super().prepare_data(idx)
-        except (OSError, ValueError, AssertionError) as err:
+        except UNREADABLE_IMAGE_ERRORS as err:  # cv2.error included: OpenCV on empty files
             self.num_unreadable += 1
             path = self.get_data_info(idx)['img_path']
             print_log(f'OpticalRS-13M: skipping unreadable image {path} '
-                      f'({type(err).__name__}: {err}); another image is served in its place, '
+                      f'({unreadable_reason(path, err)}); another image is served in its place, '
                       f'{self.num_unreadable} unreadable so far in this process',
                       logger='current', level=30)
             return None  # BaseDataset.__getitem__ then draws another index

@@ -60,3 +60,23 @@ def test_unreadable_images_are_skipped_and_counted(root):
     assert dataset.num_unreadable >= 2
     text = '\n'.join(collect.messages)
     assert 'aid_2.jpg' in text and 'gone.jpg' in text and 'another image is served' in text
+
+
+def test_empty_image_is_skipped_with_its_name(root):
+    # OpenCV raises cv2.error ('!buf.empty()') on a 0-byte file, not OSError/ValueError
+    empty = osp.join(root, 'fMoW', 'empty.png')
+    open(empty, 'wb').close()
+    dataset = OpticalRS13M(data_root=root, pipeline=PIPELINE)
+    assert len(dataset) == 7
+    index = [dataset.get_data_info(i)['img_path'] for i in range(7)].index(empty)
+    collect = _Collect()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(collect)
+    try:
+        item = dataset[index]
+    finally:
+        logger.removeHandler(collect)
+    assert item['inputs'].shape == (3, 32, 32)  # another image served in its place
+    assert dataset.num_unreadable == 1
+    assert any(empty in m and 'empty file (0 bytes)' in m for m in collect.messages), \
+        collect.messages

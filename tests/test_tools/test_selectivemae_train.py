@@ -1,6 +1,7 @@
 """One short SelectiveMAE pretraining through tools/train.py with the CPU config, on a generated
-OpticalRS-13M-style folder (one sub-folder per source dataset)."""
+OpticalRS-13M-style folder (one sub-folder per source dataset) holding one empty image file."""
 import glob
+import os
 import os.path as osp
 
 import torch
@@ -16,6 +17,10 @@ def test_selectivemae_trains_with_psts(tmp_path, python):
     data_root = str(tmp_path / 'OpticalRS-13M')
     write_scene_folder(data_root, classes=('MillionAID', 'NWPU-RESISC45'), per_class=8,
                        val_per_class=0, size=48)
+    # a 0-byte file (an interrupted copy): skipped with a warning naming it, training goes on
+    os.remove(osp.join(data_root, 'MillionAID', 'millionaid_1.jpg'))
+    empty = osp.join(data_root, 'MillionAID', 'empty.png')
+    open(empty, 'wb').close()
     work_dir = str(tmp_path / 'work')
     result = run_tool([python, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
                        f'train_dataloader.dataset.data_root={data_root}',
@@ -24,6 +29,7 @@ def test_selectivemae_trains_with_psts(tmp_path, python):
     # Two epochs: the hook switches PSTS from 'near' (epoch 0) to 'far -> random' ... at epoch 1.
     assert 'PSTS stage at 0/2: near' in log
     assert 'PSTS stage at 1/2: near -> far' in log
+    assert f'skipping unreadable image {empty} (empty file (0 bytes))' in log
     losses = [r['loss'] for r in read_scalars(work_dir) if 'loss' in r]
     assert len(losses) == 4  # 16 images / batch 8 x 2 epochs
     for loss in losses:
