@@ -1,16 +1,23 @@
 """tools/dataset_converters/curate_opticalrs.py with a process pool (same outputs as the
-in-process run), its error for a bad --src, and a smoke run of both modes of
-tools/analysis_tools/benchmark_dedup.py with tiny sizes."""
+in-process run), its error for a bad --src (nothing created), its workers ending with a
+SIGKILLed parent, and a smoke run of both modes of tools/analysis_tools/benchmark_dedup.py with
+tiny sizes."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 from mmrsfm.datasets.curation import CurationConfig, curate
-from mmrsfm.datasets.curation.synthetic import write_duplicate_set
+from mmrsfm.datasets.curation.synthetic import smooth_image, write_duplicate_set
 from tests.conftest import REPO_ROOT, run_tool
 
 CURATE = osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'curate_opticalrs.py')
@@ -50,6 +57,9 @@ def test_cli_with_workers_matches_in_process_run(tmp_path, python, capsys):
     assert 'shards: 0 computed, 5 reused' in capsys.readouterr().out
     with pytest.raises(SystemExit, match='nope is not a folder'):
         tool.main(['--src', str(tmp_path / 'nope'), '--out', out])
+    with pytest.raises(SystemExit, match='nope is not a folder'):
+        tool.main(['--src', str(tmp_path / 'nope'), '--out', str(tmp_path / 'new')])
+    assert not osp.exists(tmp_path / 'new')
 
 
 def test_benchmark_smoke(tmp_path, capsys):
@@ -66,3 +76,73 @@ def test_benchmark_smoke(tmp_path, capsys):
     found = re.search(r'(\d+) pairs expected, (\d+) found, (\d+) extra', synthetic).groups()
     assert found[0] == found[1] and found[2] == '0'
     assert np.isfinite(float(re.search(r'peak RSS (\d+) MiB', synthetic).group(1)))
+
+
+def _children(pid):
+    """``{pid: start time}`` of the live processes whose parent is ``pid`` (from /proc)."""
+    found = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            stat = _proc_stat(int(entry))
+            if stat and int(stat[1]) == pid and stat[0] != 'Z':
+                found[int(entry)] = stat[19]
+    return found
+
+
+def _proc_stat(pid):
+    """Fields of /proc/<pid>/stat from the state on (state, ppid, ...), or None if gone."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+
+
+def _alive(pid, start):
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] != 'Z' and stat[19] == start
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='reads /proc')
+def test_workers_stop_when_the_tool_is_sigkilled(tmp_path, python):
+    src = tmp_path / 'src' / 'GID'
+    src.mkdir(parents=True)
+    # 24 images of 1100 px, 9 crops each: a 12-file chunk takes each worker several seconds
+    smooth_image(np.random.default_rng(2), 1100, 1100).save(src / '00.png')
+    for i in range(1, 24):
+        shutil.copyfile(src / '00.png', src / f'{i:02d}.png')
+    out = tmp_path / 'out'
+    with open(tmp_path / 'log.txt', 'w') as log:
+        proc = subprocess.Popen(
+            [python, CURATE, '--src', str(tmp_path / 'src'), '--out', str(out), '--workers',
+             '2', '--chunk-size', '12', '--no-progress'], cwd=REPO_ROOT, stdout=log, stderr=log,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1'))
+    workers = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers.update(_children(proc.pid))
+            if len(workers) >= 2 and (out / 'slices').is_dir() and any(
+                    files for _, _, files in os.walk(out / 'slices')):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None and len(workers) >= 2, (
+            f'the tool ended or started no workers before it could be killed:\n'
+            f'{(tmp_path / "log.txt").read_text()}')
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        killed_at = time.monotonic()
+        while time.monotonic() - killed_at < 2 and any(
+                _alive(p, s) for p, s in workers.items()):
+            time.sleep(0.05)
+        survivors = [p for p, s in workers.items() if _alive(p, s)]
+        assert not survivors, f'workers {survivors} outlived the killed curation process'
+        written = sorted(p for p in out.rglob('*'))
+        time.sleep(0.5)
+        assert sorted(p for p in out.rglob('*')) == written  # nothing writes any more
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid, start in workers.items():
+            if _alive(pid, start):
+                os.kill(pid, signal.SIGKILL)

@@ -10,6 +10,12 @@ that ``OpticalRS13M`` reads.
 index_file='index.txt'``), ``quarantine.csv``, ``duplicates.json``, ``summary.json`` and the
 resumable state ``.curation_state/``. Rerun the same command to resume an interrupted run; a
 finished run reruns in seconds and writes identical files.
+
+Nothing is created when ``--src`` is not a folder of source-dataset folders. An ``--out`` that
+holds an earlier run with other slicing parameters (e.g. another ``--slice-size``) is refused,
+since its crops would stay in ``slices/`` next to the new ones: use a new ``--out``, or add
+``--clean`` to delete, once the run is done, every crop it does not produce and the earlier
+state. Pool workers stop with this process, even when it is killed with SIGKILL.
 """
 import argparse
 import json
@@ -42,6 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--chunk-size', type=int, default=1000, help='files per shard')
     parser.add_argument('--gray-tolerance', type=int, default=2,
                         help='RGB whose channels differ by at most this counts as grey; -1 off')
+    parser.add_argument('--clean', action='store_true',
+                        help='after the run, delete crops under --out/slices that it does not '
+                        'produce (earlier runs with other parameters) and earlier run state')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
@@ -54,7 +63,8 @@ def main(argv=None) -> None:
         max_side=args.max_side, slice_threshold=args.slice_threshold,
         slice_size=args.slice_size, slice_format=args.slice_format, hash_size=args.hash_size,
         threshold=args.threshold, seed=args.seed, chunk_size=args.chunk_size,
-        gray_tolerance=args.gray_tolerance, search=args.search, progress=not args.no_progress)
+        gray_tolerance=args.gray_tolerance, search=args.search, progress=not args.no_progress,
+        clean=args.clean)
     try:
         summary = curate(cfg)
     except (FileNotFoundError, ValueError) as err:
@@ -67,6 +77,9 @@ def main(argv=None) -> None:
     print(f"shards: {run['shards_computed']} computed, {run['shards_reused']} reused; "
           f"{run['seconds_processing']} s filter/slice/hash, {run['seconds_dedup']} s "
           f"de-duplication, {run['seconds_total']} s in all")
+    if args.clean:
+        print(f"--clean: removed {run['stale_files_removed']} crop file(s) this run does not "
+              f"produce and {run['earlier_states_removed']} earlier state folder(s)")
     print(f"wrote {osp.join(args.out, 'index.txt')}, quarantine.csv, duplicates.json, "
           'summary.json')
 

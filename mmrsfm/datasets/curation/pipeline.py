@@ -3,15 +3,28 @@
 
 Source files are only read. Everything is written under ``out_root``: ``slices/``, the
 resumable state ``.curation_state/``, and the outputs ``index.txt``, ``quarantine.csv``,
-``duplicates.json`` and ``summary.json`` (each written atomically).
+``duplicates.json`` and ``summary.json`` (each written atomically). Nothing is created before
+the configuration and ``src_root`` are checked. A run refuses an ``out_root`` whose ``slices/``
+may hold crops of an earlier run with other parameters, unless ``clean`` is set (then those
+crops and the earlier state are deleted once the run is done).
+
+Pool workers end with the curation process, even when it is killed with SIGKILL: on Linux the
+kernel kills them (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, set by the pool initializer); elsewhere a
+watchdog thread in each worker polls its parent pid every 0.2 s and exits the worker.
 """
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import json
 import multiprocessing as mp
 import os
 import os.path as osp
+import shutil
+import signal
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -30,6 +43,7 @@ from .scan import FileEntry, list_files, list_sources, stray_files
 from .slicing import slice_boxes, slice_path, write_crop
 
 STATE_DIR = '.curation_state'
+SLICES_DIR = 'slices'
 KEEP_RULE = ('largest image (pixels) of each group; ties: first in index order '
              '(source folder, then file path, then crop position)')
 
@@ -54,6 +68,9 @@ class CurationConfig:
         search: Near-duplicate search, ``'auto'``, ``'flat'`` (faiss) or ``'mih'``.
         max_pixels: Pillow's decompression-bomb limit (pixels) while reading; RS mosaics are big.
         progress: Show progress bars.
+        clean: Delete what earlier runs with other parameters left under ``out_root`` (crops
+            in ``slices/`` this run does not produce, and their state folders) after the run.
+            Without it, a run refuses an ``out_root`` holding such an earlier run.
     """
     src_root: str
     out_root: str
@@ -72,6 +89,7 @@ class CurationConfig:
     max_pixels: int = 2**31
     extensions: Sequence[str] = field(default_factory=lambda: IMG_EXTENSIONS)
     progress: bool = True
+    clean: bool = False
 
     def shard_params(self) -> dict:
         """The parameters a shard's content depends on."""
@@ -80,9 +98,32 @@ class CurationConfig:
         return {k: getattr(self, k) for k in keys}
 
     def check(self) -> None:
+        """Refuse impossible parameters and a bad ``src_root`` / ``out_root``, creating nothing.
+
+        Raises:
+            FileNotFoundError: ``src_root`` is not a folder.
+            ValueError: ``src_root`` has no source-dataset sub-folder, ``out_root`` is
+                ``src_root`` or an existing file, or parameters are out of range.
+        """
+        if not osp.isdir(self.src_root):
+            raise FileNotFoundError(
+                f'source root (--src) {self.src_root} is not a folder; expected a folder with '
+                'one sub-folder per source dataset. Nothing was written')
         if osp.realpath(self.src_root) == osp.realpath(self.out_root):
             raise ValueError(f'--out ({self.out_root}) must differ from --src: sources are '
                              'never written to')
+        if osp.exists(self.out_root) and not osp.isdir(self.out_root):
+            raise ValueError(f'--out {self.out_root} exists and is not a folder')
+        src, out = osp.abspath(self.src_root), osp.abspath(self.out_root)
+        exclude = [out] if (out + os.sep).startswith(src + os.sep) else []
+        if not list_sources(src, exclude):
+            strays = len(stray_files(src, self.extensions))
+            hint = (f'; if {src} is itself one source, pass its parent folder as --src'
+                    if strays else '')
+            raise ValueError(
+                f'source root (--src) {self.src_root} has no source-dataset sub-folder (found '
+                f'{strays} image(s) directly in it); expected <src>/<source>/<images>{hint}. '
+                'Nothing was written')
         if not 0 < self.min_side <= self.max_side:
             raise ValueError(f'need 0 < min_side ({self.min_side}) <= max_side '
                              f'({self.max_side})')
@@ -158,8 +199,56 @@ def process_chunk(task: dict) -> int:
     return len(task['files'])
 
 
-def _init_worker(max_pixels: int) -> None:
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCHDOG_INTERVAL = 0.2  # seconds between parent checks where prctl is unavailable
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where unavailable."""
+    if not sys.platform.startswith('linux'):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(WATCHDOG_INTERVAL)
+    os._exit(1)
+
+
+def stop_with_parent(parent_pid: int) -> None:
+    """End this (worker) process as soon as ``parent_pid``, its parent, is gone.
+
+    The curation's pool workers would otherwise finish their chunk (seconds of crop writing)
+    after the curation process was killed with SIGKILL, which no handler can catch. On Linux
+    the kernel sends this process SIGKILL when its parent exits (``prctl(PR_SET_PDEATHSIG)``,
+    through ctypes: immediate, even while decoding in C); elsewhere, or if prctl fails, a daemon
+    thread checks ``os.getppid()`` every :data:`WATCHDOG_INTERVAL` seconds. A parent that died
+    before this call is caught by the same check. Linux sends the signal when the *thread*
+    that forked the worker ends: pool workers are forked by the main thread, or by the pool's
+    worker-handler thread, which lives as long as the pool. Whatever a killed worker leaves is
+    at most a temporary ``.tmp_*`` file: crops and shards are written atomically.
+
+    Args:
+        parent_pid (int): Pid of the process that started the pool.
+    """
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    if not _set_parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent_pid, ), daemon=True,
+                         name='curation-parent-watchdog').start()
+    elif os.getppid() != parent_pid:  # died between the check and prctl
+        os._exit(1)
+
+
+def _init_worker(max_pixels: int, parent_pid: Optional[int] = None) -> None:
     Image.MAX_IMAGE_PIXELS = max_pixels
+    if parent_pid is not None:
+        stop_with_parent(parent_pid)
 
 
 def _run_tasks(tasks: List[dict], cfg: CurationConfig) -> None:
@@ -176,7 +265,8 @@ def _run_tasks(tasks: List[dict], cfg: CurationConfig) -> None:
     else:
         # fork keeps the workers from re-importing the OpenMMLab stack
         method = 'fork' if 'fork' in mp.get_all_start_methods() else 'spawn'
-        with mp.get_context(method).Pool(cfg.workers, _init_worker, (cfg.max_pixels, )) as pool:
+        with mp.get_context(method).Pool(cfg.workers, _init_worker,
+                                         (cfg.max_pixels, os.getpid())) as pool:
             for done in pool.imap_unordered(process_chunk, tasks):
                 bar.update(done)
     bar.close()
@@ -264,14 +354,95 @@ def _write_index(path: str, shards: List[str], prefix: str, kept: np.ndarray,
     return per_source, names
 
 
+def _slice_params(params: dict) -> dict:
+    """The shard parameters that decide which crops are written (all but the hash size)."""
+    return {k: v for k, v in params.items() if k != 'hash_size'}
+
+
+def earlier_runs(out_root: str, current: str) -> List[Tuple[str, Optional[dict]]]:
+    """State folders of earlier runs under ``<out_root>/.curation_state`` other than
+    ``current``, each with its parameters (``None`` when its ``params.json`` is unreadable)."""
+    state = osp.join(out_root, STATE_DIR)
+    if not osp.isdir(state):
+        return []
+    found = []
+    for entry in sorted(os.scandir(state), key=lambda e: e.name):
+        if not entry.is_dir() or osp.abspath(entry.path) == osp.abspath(current):
+            continue
+        try:
+            with open(osp.join(entry.path, 'params.json'), encoding='utf-8') as f:
+                params = json.load(f)
+        except (OSError, ValueError):
+            params = None
+        found.append((entry.path, params))
+    return found
+
+
+def _has_files(folder: str) -> bool:
+    for _, _, files in os.walk(folder):
+        if files:
+            return True
+    return False
+
+
+def _refuse_stale_slices(out: str, stale: List[Tuple[str, Optional[dict]]], now: dict) -> None:
+    """Raise the error telling the user how to get rid of an earlier run's crops."""
+    now = _slice_params(now)
+    changes = []
+    for _, params in stale[:3]:
+        if params is None:
+            changes.append('unknown parameters (unreadable params.json)')
+            continue
+        params = _slice_params(params)
+        changes.append(', '.join(f'{k} {params.get(k)!r} then, {v!r} now'
+                                 for k, v in now.items() if params.get(k) != v))
+    raise ValueError(
+        f'--out {out} holds {len(stale)} earlier curation run(s) with other slicing parameters '
+        f'({"; ".join(changes)}): their crops in {osp.join(out, SLICES_DIR)} would stay next '
+        'to the new ones. Use a new --out, or add --clean to delete the crops this run does '
+        'not produce and the earlier state once it is done. Nothing was written')
+
+
+def _clean(out: str, shards: List[str], earlier: List[str]) -> Dict[str, int]:
+    """Delete crops under ``slices/`` that no shard of this run lists (earlier runs' crops,
+    temporary files of killed workers), then the earlier runs' state folders."""
+    referenced = set()
+    for shard in shards:
+        referenced.update(s for s in load_arrays(shard)['slice'].tolist() if s)
+    removed = 0
+    slices = osp.join(out, SLICES_DIR)
+    for folder, _, files in os.walk(slices, topdown=False):
+        for name in files:
+            path = osp.join(folder, name)
+            if osp.relpath(path, out).replace(os.sep, '/') not in referenced:
+                os.remove(path)
+                removed += 1
+        if folder != slices and not os.listdir(folder):
+            os.rmdir(folder)
+    for folder in earlier:  # last: until here a rerun without --clean still refuses
+        shutil.rmtree(folder)
+    return dict(stale_files_removed=removed, earlier_states_removed=len(earlier))
+
+
 def curate(cfg: CurationConfig) -> dict:
     """Run (or resume) the curation; returns the summary (also written to ``summary.json``)
-    plus ``run``: shards computed / reused and timings (seconds)."""
+    plus ``run``: shards computed / reused, what ``clean`` removed, and timings (seconds).
+
+    Raises:
+        FileNotFoundError: ``src_root`` is not a folder (nothing is created).
+        ValueError: bad parameters or ``src_root`` (nothing is created), or ``out_root`` holds
+            an earlier run with other slicing parameters and ``clean`` is not set.
+    """
     cfg.check()
     start = time.perf_counter()
     src, out = osp.abspath(cfg.src_root), osp.abspath(cfg.out_root)
     exclude = [out] if (out + os.sep).startswith(src + os.sep) else []
     store = ShardStore(osp.join(out, STATE_DIR), cfg.shard_params())
+    earlier = earlier_runs(out, store.root)
+    stale = [(path, params) for path, params in earlier
+             if params is None or _slice_params(params) != _slice_params(cfg.shard_params())]
+    if stale and not cfg.clean and _has_files(osp.join(out, SLICES_DIR)):
+        _refuse_stale_slices(out, stale, cfg.shard_params())
     store.write_params()
     shards, tasks, per_source = _plan(cfg, store, src, out, exclude)
     _run_tasks(tasks, cfg)
@@ -301,7 +472,7 @@ def curate(cfg: CurationConfig) -> dict:
     for _, reason, _ in quarantine:
         reasons[reason] = reasons.get(reason, 0) + 1
     params = asdict(cfg) | dict(src_root=src, out_root=out, extensions=list(cfg.extensions))
-    for key in ('progress', 'workers'):  # they do not change the result
+    for key in ('progress', 'workers', 'clean'):  # they do not change the result
         params.pop(key)
     num_kept = int(kept.sum())
     summary = dict(
@@ -312,9 +483,11 @@ def curate(cfg: CurationConfig) -> dict:
         duplicates_removed=int(len(codes) - num_kept), images=num_kept,
         images_per_source={s: per_source_kept.get(s, 0) for s in per_source}, params=params)
     atomic_write_text(osp.join(out, 'summary.json'), json.dumps(summary, indent=1) + '\n')
+    cleaned = _clean(out, shards, [path for path, _ in earlier]) if cfg.clean else dict(
+        stale_files_removed=0, earlier_states_removed=0)
     end = time.perf_counter()
     return dict(summary, run=dict(
-        shards_total=len(shards), shards_computed=len(tasks),
+        shards_total=len(shards), shards_computed=len(tasks), **cleaned,
         shards_reused=len(shards) - len(tasks),
         files_processed=sum(len(t['files']) for t in tasks),
         seconds_processing=round(processed - start, 2),

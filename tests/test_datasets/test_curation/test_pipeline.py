@@ -1,7 +1,8 @@
 """mmrsfm.datasets.curation.pipeline (with .scan and .manifest): duplicates across sources are
 removed by the documented rule, the index is read by the real ``OpticalRS13M``, and a run
 interrupted mid-way resumes without recomputing finished shards and ends with the outputs of
-an uninterrupted run."""
+an uninterrupted run; a bad source root creates nothing, and crops of other slicing parameters
+are refused or cleaned."""
 import json
 import os
 import os.path as osp
@@ -11,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mmrsfm.datasets import OpticalRS13M
-from mmrsfm.datasets.curation import CurationConfig, curate, phash_code
+from mmrsfm.datasets.curation import CurationConfig, curate, phash_code, slice_boxes
 from mmrsfm.datasets.curation import pipeline as pipeline_module
 from mmrsfm.datasets.curation.synthetic import near_copy, smooth_image
 
@@ -105,3 +106,58 @@ def test_resume_after_interruption_matches_uninterrupted_run(src, tmp_path, monk
     smooth_image(np.random.default_rng(99), 100, 100).save(osp.join(src, 'AID', '5.png'))
     changed = curate(CurationConfig(src, out, **cfg))
     assert changed['run']['shards_computed'] == 1
+
+
+def _files(folder):
+    return sorted(osp.relpath(osp.join(d, n), folder) for d, _, names in os.walk(folder)
+                  for n in names)
+
+
+def test_bad_src_creates_nothing(tmp_path):
+    out = tmp_path / 'out'
+    with pytest.raises(FileNotFoundError, match=r'srcc is not a folder.*Nothing was written'):
+        curate(CurationConfig(str(tmp_path / 'srcc'), str(out), progress=False))
+    assert not out.exists()
+    # one source folder given as --src: images but no source-dataset sub-folder
+    flat = tmp_path / 'AID'
+    flat.mkdir()
+    smooth_image(np.random.default_rng(0), 80, 80).save(flat / 'a.png')
+    with pytest.raises(ValueError, match=r'no source-dataset sub-folder \(found 1 image'):
+        curate(CurationConfig(str(flat), str(out), progress=False))
+    assert not out.exists()
+
+
+def test_crops_of_other_slicing_parameters_refused_or_cleaned(tmp_path):
+    src = tmp_path / 'src' / 'GID'
+    src.mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    smooth_image(rng, 700, 1300).save(src / 'big.png')
+    smooth_image(rng, 200, 300).save(src / 'small.png')
+    src, out = str(tmp_path / 'src'), str(tmp_path / 'out')
+    curate(CurationConfig(src, out, slice_size=512, progress=False))
+    first = _files(out)
+    assert sum(f.startswith('slices') for f in first) == 6
+
+    with pytest.raises(ValueError, match=r"slice_size 512 then, 256 now.*new --out.*--clean"):
+        curate(CurationConfig(src, out, slice_size=256, progress=False))
+    assert _files(out) == first  # refused before writing anything
+
+    # a new hash size writes the same crops: not refused
+    curate(CurationConfig(src, out, slice_size=512, hash_size=16, progress=False))
+
+    cleaned = curate(CurationConfig(src, out, slice_size=256, clean=True, progress=False))
+    assert cleaned['run']['stale_files_removed'] == 6
+    assert cleaned['run']['earlier_states_removed'] == 2
+    with open(osp.join(out, 'index.txt')) as f:
+        crops = sorted(ln.strip() for ln in f if ln.startswith('slices/'))
+    on_disk = sorted(f.replace(os.sep, '/') for f in _files(out) if f.startswith('slices'))
+    boxes = slice_boxes(1300, 700, 256, seed=0, key='GID/big.png')  # 6 x 3 tiles
+    assert len(on_disk) == len(boxes) and all(f.endswith('_256x256.png') for f in on_disk)
+    assert set(crops) <= set(on_disk)
+    assert len(os.listdir(osp.join(out, pipeline_module.STATE_DIR))) == 1
+    # same outputs as a run in a fresh folder; a rerun is no longer refused
+    fresh = str(tmp_path / 'fresh')
+    curate(CurationConfig(src, fresh, slice_size=256, progress=False))
+    assert _read(out) == _read(fresh)
+    again = curate(CurationConfig(src, out, slice_size=256, progress=False))
+    assert again['run']['shards_computed'] == 0 and _read(out) == _read(fresh)
