@@ -1,7 +1,7 @@
 """Pictures of what SelectiveMAE selects and reconstructs, for one image at given PSTS epochs."""
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -26,7 +26,8 @@ def selection_panels(model, image: torch.Tensor, epochs: Sequence[int],
     ``original``, ``hog`` (per-patch score map), ``visible`` and ``targets`` (the image shown
     only at those patches, 0 elsewhere), ``reconstruction`` (visible patches from the image,
     target patches predicted - de-normalised with each target patch's own mean/std when the
-    head normalises pixels - others 0), plus the ``stage`` name.
+    head normalises pixels - others 0), plus the ``stage`` name, the ``visible_tokens`` and
+    ``target_tokens`` indices (row-major patch numbers) and the ``patch_size``.
     """
     model.eval()
     selector = model.token_selector
@@ -63,5 +64,86 @@ def selection_panels(model, image: torch.Tensor, epochs: Sequence[int],
         panels.append(dict(
             epoch=epoch, stage=stage, original=image[0].permute(1, 2, 0).cpu().numpy(),
             hog=scores[0].reshape(rows, cols).cpu().numpy(), visible=image_of(only(visible)),
-            targets=image_of(only(targets)), reconstruction=image_of(recon)))
+            targets=image_of(only(targets)), reconstruction=image_of(recon),
+            visible_tokens=visible[0].cpu().numpy(), target_tokens=targets[0].cpu().numpy(),
+            patch_size=p))
     return panels
+
+
+#: Outline colours of the figure's patch classes (also its legend entries).
+VISIBLE_COLOUR = '#00e5ff'
+TARGET_COLOUR = '#ff9800'
+COLUMNS = ('original', 'HOG score', 'visible', 'targets', 'reconstruction')
+
+
+def _outline(ax, tokens: np.ndarray, patch_size: int, cols: int, colour: str) -> None:
+    from matplotlib.patches import Rectangle
+    for token in tokens.tolist():
+        row, col = divmod(int(token), cols)
+        ax.add_patch(Rectangle((col * patch_size - 0.5, row * patch_size - 0.5), patch_size,
+                               patch_size, fill=False, edgecolor=colour, linewidth=1.0))
+
+
+def selection_figure(panels: Sequence[Dict[str, np.ndarray]], mean: Sequence[float],
+                     std: Sequence[float], title: Optional[str] = None):
+    """Draw :func:`selection_panels` output: one row per epoch, five columns.
+
+    Columns: the original image, the per-patch HOG score (with a colour bar), the visible
+    tokens, the reconstruction targets and the reconstruction. Visible patches are outlined in
+    cyan and targets in orange (on the reconstruction both); patches a panel does not use are
+    filled with the mean colour. A legend under the title says so. The row's epoch and PSTS
+    stage head the ``visible`` column.
+
+    Args:
+        panels (Sequence[dict]): Output of :func:`selection_panels`.
+        mean (Sequence[float]): Per-channel mean of the data preprocessor (to de-normalise).
+        std (Sequence[float]): Per-channel std of the data preprocessor.
+        title (str, optional): Figure title, e.g. the image name. Defaults to None.
+
+    Returns:
+        matplotlib.figure.Figure: The figure (not attached to pyplot; ``fig.savefig(path)``).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    mean = np.asarray(mean, np.float32)
+    std = np.asarray(std, np.float32)
+
+    def show(a: np.ndarray) -> np.ndarray:
+        return np.clip(a * std + mean, 0, 255).astype(np.uint8)
+
+    top = 0.8 if title else 0.5  # inches above the rows: title line, legend line
+    fig = Figure(figsize=(16, 3.2 * len(panels) + top))
+    axes = fig.subplots(len(panels), len(COLUMNS), squeeze=False)
+    for row, panel in zip(axes, panels):
+        p = int(panel['patch_size'])
+        cols = panel['original'].shape[1] // p
+        images = (show(panel['original']), panel['hog'], show(panel['visible']),
+                  show(panel['targets']), show(panel['reconstruction']))
+        for ax, name, image in zip(row, COLUMNS, images):
+            if name == 'HOG score':
+                drawn = ax.imshow(image, cmap='magma')
+                fig.colorbar(drawn, ax=ax, fraction=0.046, pad=0.04, label='HOG energy')
+            else:
+                ax.imshow(image)
+            if name in ('visible', 'reconstruction'):
+                _outline(ax, panel['visible_tokens'], p, cols, VISIBLE_COLOUR)
+            if name in ('targets', 'reconstruction'):
+                _outline(ax, panel['target_tokens'], p, cols, TARGET_COLOUR)
+            ax.set_title(name + (f'\nepoch {panel["epoch"]}: {panel["stage"]}'
+                                 if name == 'visible' else ''))
+            ax.axis('off')
+    handles = [
+        Patch(facecolor='none', edgecolor=VISIBLE_COLOUR, label='visible token (encoder input)'),
+        Patch(facecolor='none', edgecolor=TARGET_COLOUR, label='reconstruction target'),
+        Patch(facecolor=tuple(np.clip(mean / 255, 0, 1)), edgecolor='grey',
+              label='neither (not used)'),
+    ]
+    height = fig.get_figheight()
+    if title:
+        fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha='left', va='top',
+                     fontsize='medium')
+    fig.legend(handles=handles, loc='upper center', ncol=len(handles), frameon=False,
+               bbox_to_anchor=(0.5, 1 - (top - 0.45) / height))
+    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
+    return fig

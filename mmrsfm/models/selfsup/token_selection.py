@@ -186,6 +186,42 @@ class HOGTokenSelector(BaseModule):
             return ('far', 'random', 1.0 - (e - b2) / (b3 - b2))
         return ('random', 'random', 1.0)
 
+    def stage_epochs(self, max_epochs: int) -> List[int]:
+        """One epoch per PSTS stage of a ``max_epochs`` schedule, e.g. to show each stage once.
+
+        Stages are read from :meth:`stage` at the epochs ``PSTSStageHook`` sets during training
+        (``0 .. max_epochs - 1``; iterations for iteration-based loops), so boundaries given as
+        fractions scale with the schedule and a stage that no epoch reaches is left out. Returns
+        epoch 0 and the middle epoch of every later stage (a ramp between two orders counts as
+        one stage). The selector's own epoch is left unchanged.
+
+        Args:
+            max_epochs (int): Length of the schedule (``train_cfg.max_epochs``).
+
+        Returns:
+            list[int]: Increasing epochs, e.g. ``[0, 289, 439, 589, 699]`` for 800 epochs with
+            the default boundaries, ``[0, 1]`` (near, far) for 2 epochs.
+
+        Example:
+            >>> selector = HOGTokenSelector(psts=dict())
+            >>> selector.stage_epochs(800)
+            [0, 289, 439, 589, 699]
+        """
+        max_epochs = max(int(max_epochs), 1)
+        saved = self.epoch, self.max_epochs
+        runs: List[list] = []  # [first epoch, last epoch, (first order, second order)]
+        try:
+            for epoch in range(max_epochs):
+                self.set_epoch(epoch, max_epochs)
+                orders = self.stage()[:2]
+                if runs and runs[-1][2] == orders:
+                    runs[-1][1] = epoch
+                else:
+                    runs.append([epoch, epoch, orders])
+        finally:
+            self.epoch, self.max_epochs = saved
+        return [0] + [(first + last) // 2 for first, last, _ in runs[1:]]
+
     def _sample(self, scores: torch.Tensor, available: torch.Tensor, k: int) -> torch.Tensor:
         if self.sampling == 'topk':
             key = scores

@@ -75,6 +75,19 @@ def test_stage_schedule_and_token_counts(epoch, expected):
     assert frac.stage() == expected
 
 
+def test_stage_epochs_follow_the_schedule():
+    frac = HOGTokenSelector(psts=dict(PSTS, boundaries=(0.35, 0.375, 0.725, 0.75)))
+    frac.set_epoch(7, 10)
+    # one epoch per stage: near, near -> far, far, far -> random, random
+    assert frac.stage_epochs(800) == [0, 289, 439, 589, 699]
+    # 2 epochs as PSTSStageHook sets them (0, 1): near, then far; 'random' is never reached
+    assert frac.stage_epochs(2) == [0, 1]
+    assert (frac.epoch, frac.max_epochs) == (7, 10)  # left as it was
+    # boundaries in epochs do not scale: a 2-epoch schedule stays 'near'
+    assert HOGTokenSelector(psts=PSTS).stage_epochs(2) == [0]
+    assert HOGTokenSelector().stage_epochs(800) == [0]  # no PSTS: one stage (random)
+
+
 def test_seeds_are_top_scored_and_targets_top_among_the_rest():
     images, feats = _batch()
     selector = HOGTokenSelector(psts=PSTS)
