@@ -17,15 +17,27 @@ Fixes:
   unconditionally and the runner wraps models with ``device_ids=[LOCAL_RANK]``; on a machine
   without CUDA both fail. The process group is then started with gloo, without ``set_device``,
   and CPU modules are wrapped with ``device_ids=None``.
+* :func:`name_dota_label_errors` - mmrotate's ``DOTADataset`` (and ``DOTAv15Dataset``,
+  ``DOTAv2Dataset``) parses label files without naming them: an unknown class ends in
+  ``KeyError: 'Ship'``, a short line in ``IndexError``, a UTF-8 byte order mark in
+  ``ValueError``. Its ``load_data_list`` now reads them with mmrsfm's DOTA reader
+  (:func:`mmrsfm.datasets.preparation.read_dota_txt`), whose errors name the file and line; the
+  data list of valid files is unchanged. Applied when mmrotate's module is imported, so
+  ``import mmrsfm`` does not import mmrotate.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
+import glob
+import importlib.abc
 import os
+import os.path as osp
 import pickle
+import sys
 import warnings
-from typing import Any, Callable, Iterator, List
+from types import ModuleType
+from typing import Any, Callable, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -184,11 +196,105 @@ def support_cpu_distributed() -> None:
     MMDistributedDataParallel.__init__ = _cpu_aware_ddp_init(MMDistributedDataParallel.__init__)
 
 
+# --------------------------------------------------------------------------- post-import hooks
+class _PatchingLoader(importlib.abc.Loader):
+    """Runs the wrapped loader, then ``patch(module)``; everything else is delegated."""
+
+    def __init__(self, loader: Any, patch: Callable[[ModuleType], None]) -> None:
+        self._loader, self._patch = loader, patch
+
+    def create_module(self, spec: Any) -> Optional[ModuleType]:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._patch(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_resource_reader, ...
+        return getattr(self._loader, name)
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Finds module ``name`` with the other finders and patches it once it has executed."""
+
+    def __init__(self, name: str, patch: Callable[[ModuleType], None]) -> None:
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, 'exec_module'):
+                    spec.loader = _PatchingLoader(spec.loader, self.patch)
+                return spec
+        return None
+
+
+def patch_on_import(name: str, patch: Callable[[ModuleType], None]) -> None:
+    """Call ``patch(module)`` when module ``name`` is imported (now, if it already is).
+
+    For fixes to optional, heavy upstream modules: ``import mmrsfm`` stays cheap and works
+    without them. ``patch`` must be idempotent.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        patch(module)
+    elif not any(isinstance(f, _PatchOnImport) and f.name == name for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport(name, patch))
+
+
+# --------------------------------------------------------------------------- mmrotate DOTA
+def _dota_load_data_list(original: Callable) -> Callable:
+
+    @functools.wraps(original)
+    def load_data_list(self: Any) -> List[dict]:
+        if self.ann_file == '':  # test images without labels: nothing to parse
+            return original(self)
+        from mmrsfm.datasets.preparation.dota_annotations import read_dota_txt
+        classes = list(self.metainfo['classes'])
+        label_of = {c: i for i, c in enumerate(classes)}
+        txt_files = glob.glob(osp.join(self.ann_file, '*.txt'))  # order as upstream
+        if not txt_files:
+            raise ValueError(f'There is no txt file in {self.ann_file}')
+        data_list = []
+        for txt_file in txt_files:
+            img_id = osp.split(txt_file)[1][:-4]
+            img_name = img_id + f'.{self.img_suffix}'
+            instances = [
+                dict(bbox=obj.poly.ravel().tolist(), bbox_label=label_of[obj.name],
+                     ignore_flag=int(obj.difficult > self.diff_thr))
+                for obj in read_dota_txt(txt_file, classes).objects
+            ]
+            data_list.append(dict(img_id=img_id, file_name=img_name,
+                                  img_path=osp.join(self.data_prefix['img_path'], img_name),
+                                  instances=instances))
+        return data_list
+
+    load_data_list.__mmrsfm_fix__ = True  # type: ignore[attr-defined]
+    return load_data_list
+
+
+def _patch_dota_dataset(module: ModuleType) -> None:
+    dataset = module.DOTADataset
+    if not getattr(dataset.load_data_list, '__mmrsfm_fix__', False):
+        dataset.load_data_list = _dota_load_data_list(dataset.load_data_list)
+
+
+def name_dota_label_errors() -> None:
+    """Make mmrotate's DOTA datasets read labels with mmrsfm's reader (errors: file:line)."""
+    patch_on_import('mmrotate.datasets.dota', _patch_dota_dataset)
+
+
 # --------------------------------------------------------------------------- entry point
 FIXES = {
     'allow_mmengine_checkpoint_types': allow_mmengine_checkpoint_types,
     'explain_unsafe_checkpoints': explain_unsafe_checkpoints,
     'support_cpu_distributed': support_cpu_distributed,
+    'name_dota_label_errors': name_dota_label_errors,
 }
 
 

@@ -1,5 +1,6 @@
 """Each fix of mmrsfm.compat: the upstream failure without it (in a fresh interpreter that does
 not import mmrsfm) and the behaviour with it."""
+import codecs
 import os
 import pickle
 import subprocess
@@ -141,3 +142,66 @@ def test_cpu_distributed_start(tmp_path, variant, port):
 def test_apply_all_is_idempotent():
     assert compat.apply_all() == list(compat.FIXES)
     assert compat.apply_all() == list(compat.FIXES)
+
+
+def _dota_split_set(root, bad_line=None):
+    """A split DOTA set (mmrotate's layout); ``bad_line`` is appended to P0001's labels."""
+    from mmrsfm.testing import write_dota
+    write_dota(str(root), 'trainval', num_images=3, size=64, seed=4)
+    label = root / 'trainval' / 'annfiles' / 'P0001.txt'
+    lines = label.read_text().splitlines()
+    if bad_line is not None:
+        label.write_text('\n'.join(lines + [bad_line]) + '\n')
+    cfg = dict(type='DOTADataset', data_root=str(root), ann_file='trainval/annfiles/',
+               data_prefix=dict(img_path='trainval/images/'), pipeline=[])
+    return cfg, str(label), len(lines) + 1
+
+
+DOTA_BUILD_SCRIPT = """
+    import sys
+    if sys.argv[1] == 'fixed':
+        import mmrsfm  # before mmrotate, as tools and custom_imports do
+    from mmrotate.registry import DATASETS
+    from mmrotate.utils import register_all_modules
+    register_all_modules()
+    DATASETS.build(dict(type='DOTADataset', data_root=sys.argv[2], ann_file='trainval/annfiles/',
+                        data_prefix=dict(img_path='trainval/images/'), pipeline=[]))
+"""
+
+
+@pytest.mark.parametrize('variant', ['upstream', 'fixed'])
+def test_dota_dataset_label_error_names_file_and_line(tmp_path, variant):
+    _, label, line = _dota_split_set(tmp_path, '10 10 20 10 20 20 10 20 Ship 0')
+    script = tmp_path / 'build.py'
+    script.write_text(textwrap.dedent(DOTA_BUILD_SCRIPT))
+    result = subprocess.run([sys.executable, str(script), variant, str(tmp_path)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    assert result.returncode != 0
+    if variant == 'upstream':
+        assert "KeyError: 'Ship'" in result.stderr and label not in result.stderr
+    else:
+        assert f"{label}:{line}: unknown class 'Ship'" in result.stderr, result.stderr[-3000:]
+
+
+def test_dota_dataset_data_list_unchanged_by_fix(tmp_path):
+    from mmrotate.datasets import DOTADataset, DOTAv2Dataset
+    cfg, label, _ = _dota_split_set(tmp_path, '1 2 3 4 5 6 7 8 plane 1')  # one difficult
+    cfg.pop('type')
+    assert DOTADataset.load_data_list.__mmrsfm_fix__
+    for dataset_type in (DOTADataset, DOTAv2Dataset):
+        dataset = dataset_type(diff_thr=0, **cfg)
+        upstream = dataset_type.load_data_list.__wrapped__(dataset)
+        assert dataset.load_data_list() == upstream and len(upstream) == 3
+        assert sum(i['ignore_flag'] for d in upstream for i in d['instances']) == 1
+
+    def data_infos():
+        dataset = DOTADataset(**cfg)
+        return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+    before = data_infos()
+    with open(label, 'rb') as f:
+        content = f.read()
+    with open(label, 'wb') as f:  # a byte order mark, as Windows editors write it
+        f.write(codecs.BOM_UTF8 + content)
+    assert data_infos() == before

@@ -13,7 +13,9 @@ Examples:
     python tools/test.py CONFIG_TEST CKPT --out work_dirs/preds_test.pkl
     python tools/dataset_converters/dota_merge.py work_dirs/preds_test.pkl work_dirs/Task1 --zip
 
-Re-running rewrites the same files (each written atomically).
+Re-running rewrites the same files (each written atomically). The ``.pkl`` is read without
+running code: only builtins, numpy arrays, tensors and mmdet/mmrotate box structures are
+unpickled (``--unsafe-load`` reads a file you trust fully).
 """
 import argparse
 import json
@@ -21,10 +23,9 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.fileio import load
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (DOTA_V1_CLASSES, detections_from_results,
+from mmrsfm.datasets.preparation import (DOTA_V1_CLASSES, detections_from_results, load_results,
                                          merge_patch_detections, write_task1_files)
 
 
@@ -38,6 +39,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'order (default: the 15 DOTA-v1.0 classes)')
     parser.add_argument('--zip', action='store_true', help='also write OUT/<OUT name>.zip')
     parser.add_argument('--eval-ann-dir', help='full-image labelTxt folder to score against')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='unpickle PREDS fully (it can run code); only for files you trust')
     return parser.parse_args(argv)
 
 
@@ -55,12 +58,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
         classes = read_classes(args.classes)
-        if not osp.isfile(args.preds):
-            raise FileNotFoundError(f'{args.preds}: prediction file not found')
-        results = load(args.preds)
-        if not isinstance(results, list):
-            raise ValueError(f'{args.preds}: expected a list of per-image predictions, got '
-                             f'{type(results).__name__}')
+        results = load_results(args.preds, trusted=args.unsafe_load)
         patches = detections_from_results(tqdm(results, desc='read', unit='patch'))
         merged = merge_patch_detections(tqdm(patches, desc='merge', unit='patch'),
                                         len(classes), args.iou_thr)

@@ -19,6 +19,8 @@ Examples:
         --rates 0.5 1.0 1.5 --gap 500
 
 Re-running skips images already split (per image and rate); every file is written atomically.
+A malformed label line stops the run (also with ``--nproc`` > 1) with exit code 1 and the file
+and line.
 """
 import argparse
 import os
@@ -26,12 +28,12 @@ import os.path as osp
 import shutil
 import sys
 from functools import partial
-from multiprocessing import Pool
 from typing import List, Optional, Tuple
 
 from tqdm import tqdm
 
 from mmrsfm.datasets.preparation import DOTA_V1_CLASSES, split_image_file
+from mmrsfm.utils.parallel import starmap_unordered
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 PHASE_SOURCES = {'trainval': ('train', 'val'), 'train': ('train', ), 'val': ('val', ),
@@ -80,28 +82,18 @@ def list_jobs(src_split: str, ann_subdir: str,
     return jobs
 
 
-def _run_job(job: Tuple[str, Optional[str]], **kwargs) -> int:
-    return split_image_file(job[0], job[1], **kwargs)
-
-
 def split_source(src: str, out: str, source: str, args: argparse.Namespace) -> int:
     labelled = osp.isdir(osp.join(src, source, args.ann_subdir))
     jobs = list_jobs(osp.join(src, source), args.ann_subdir, labelled)
-    worker = partial(_run_job, out_dir=osp.join(out, source), rates=args.rates,
+    worker = partial(split_image_file, out_dir=osp.join(out, source), rates=args.rates,
                      size=args.size, gap=args.gap, iof_thr=args.iof_thr,
                      classes=DOTA_V1_CLASSES)
     written = 0
-    bar = tqdm(total=len(jobs), desc=f'split {source}', unit='img')
-    if args.nproc > 1:
-        with Pool(args.nproc) as pool:
-            for count in pool.imap_unordered(worker, jobs):
-                written += count
-                bar.update()
-    else:
-        for job in jobs:
-            written += worker(job)
+    # Worker errors (a malformed label: file:line) are raised here; the pool stops.
+    with tqdm(total=len(jobs), desc=f'split {source}', unit='img') as bar:
+        for count in starmap_unordered(worker, jobs, args.nproc):
+            written += count
             bar.update()
-    bar.close()
     return written
 
 

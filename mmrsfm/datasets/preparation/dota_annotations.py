@@ -11,6 +11,7 @@ border, as the official devkit does.
 """
 from __future__ import annotations
 
+import codecs
 import math
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
@@ -110,12 +111,36 @@ def parse_dota_lines(lines: Sequence[str],
 def read_dota_txt(path: str, classes: Optional[Sequence[str]] = None) -> DOTAAnnotation:
     """Read a DOTA annotation file (with or without the ``imagesource``/``gsd`` header).
 
+    The file is decoded as UTF-8; a leading byte order mark (as Windows editors write) is
+    dropped.
+
+    Args:
+        path (str): The ``.txt`` file.
+        classes (Sequence[str], optional): Allowed class names; ``None`` accepts any name.
+            Defaults to None.
+
+    Returns:
+        DOTAAnnotation: The objects and the header values.
+
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        ValueError: naming the file and line of a malformed line.
+        AnnotationError: (a ``ValueError``) naming the file and line of a malformed line or of
+            the first byte that is not UTF-8.
     """
-    with open(path, encoding='utf-8') as f:
-        return parse_dota_lines(f.readlines(), source=path, classes=classes)
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as err:
+        undecoded = err.object  # without the BOM: ``start`` counts from there
+        line = undecoded.count(b'\n', 0, err.start) + 1
+        found = 'a UTF-16 file' if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            else f'byte {undecoded[err.start:err.start + 1]!r} ({err.reason})'
+        raise AnnotationError(path, line, f'expected UTF-8 (or ASCII) text, found {found}; '
+                              're-save the file as UTF-8') from None
+    # Universal newlines, as open() in text mode reads them.
+    lines = text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
+    return parse_dota_lines(lines, source=path, classes=classes)
 
 
 def format_dota_object(poly: np.ndarray, name: str, difficult: int, decimals: int = 2) -> str:

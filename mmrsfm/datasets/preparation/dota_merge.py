@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
+import pickle
 import re
 import zipfile
 from collections import defaultdict
@@ -24,6 +25,8 @@ import torch
 from mmcv.ops import nms_rotated
 from mmrotate.structures.bbox.box_converters import qbox2rbox
 
+from ...utils.safe_pickle import (BUILTIN_GLOBALS, NUMPY_GLOBALS, TORCH_TENSOR_GLOBALS,
+                                  restricted_load)
 from .resumable import atomic_write_text
 
 _IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.txt')
@@ -32,6 +35,17 @@ _PATCH_RE = re.compile(r'^(?P<id>.+)__(?P<rate>\d+(?:\.\d+)?)__(?P<x>\d+)___(?P<
 #: One patch's detections: name, boxes (N, 5) ``cx, cy, w, h, angle (rad)`` or (N, 8)
 #: corners, scores (N, ), 0-based labels (N, ).
 PatchDetections = Tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+#: What mmengine's ``DumpResults`` writes for a detector (``tools/test.py --out``): per image
+#: the data sample as a dict of builtins, numpy values and tensors; box structures appear where
+#: ``_to_cpu`` leaves them (``gt_instances.bboxes`` of a labelled test set, heads that return
+#: box types).
+RESULTS_GLOBALS = {
+    **BUILTIN_GLOBALS, **NUMPY_GLOBALS, **TORCH_TENSOR_GLOBALS,
+    ('mmdet.structures.bbox.horizontal_boxes', 'HorizontalBoxes'): None,
+    ('mmrotate.structures.bbox.rotated_boxes', 'RotatedBoxes'): None,
+    ('mmrotate.structures.bbox.quadri_boxes', 'QuadriBoxes'): None,
+}
 
 
 def parse_patch_name(name: str) -> Tuple[str, float, int, int]:
@@ -162,6 +176,42 @@ def write_task1_files(merged: Dict[str, List[np.ndarray]],
         os.replace(tmp, zip_path)
         paths.append(zip_path)
     return paths
+
+
+def load_results(path: str, trusted: bool = False) -> list:
+    """Read the predictions dumped by ``tools/test.py --out preds.pkl`` without running code.
+
+    Args:
+        path (str): The ``.pkl`` file.
+        trusted (bool): Unpickle fully (the file can run code); only for files you trust.
+            Defaults to False.
+
+    Returns:
+        One entry per image (see :func:`detections_from_results`).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: naming the file if it is not a pickle, holds objects other than those of
+            :data:`RESULTS_GLOBALS` (naming the refused one), or is not a list.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: prediction file not found')
+    try:
+        if trusted:
+            with open(path, 'rb') as f:
+                results = pickle.load(f)
+        else:
+            results = restricted_load(path, RESULTS_GLOBALS,
+                                      hint='use --unsafe-load for a file you trust')
+    except pickle.UnpicklingError as err:
+        raise ValueError(str(err) if str(err).startswith(path) else f'{path}: {err}') from err
+    except (EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError) as err:
+        raise ValueError(f'{path}: not a results pickle of tools/test.py --out '
+                         f'({type(err).__name__}: {err})') from err
+    if not isinstance(results, list):
+        raise ValueError(f'{path}: expected a list of per-image predictions, got '
+                         f'{type(results).__name__}')
+    return results
 
 
 def detections_from_results(results: Sequence[dict]) -> List[PatchDetections]:

@@ -19,7 +19,6 @@ Pickles can run code when loaded: only builtins and numpy arrays / scalars are u
 """
 from __future__ import annotations
 
-import importlib
 import os.path as osp
 import pickle
 from typing import Any, List, Optional, Sequence, Tuple
@@ -28,39 +27,22 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from ...utils.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, restricted_load
 from .annotations import ClassMapper
 from .coco import build_coco, encode_mask, instance_annotation
-
-_SAFE_GLOBALS = {
-    ('numpy', 'ndarray'), ('numpy', 'dtype'),
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-    ('collections', 'OrderedDict'),
-}
 
 
 class PickleLayoutError(ValueError):
     """A pickle that does not have the assumed instance layout."""
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _SAFE_GLOBALS or (module.startswith('numpy.dtypes')
-                                               and name.endswith('DType')):
-            if module.startswith('numpy.core'):  # numpy 1.x pickles under numpy >= 2
-                module = module.replace('numpy.core', 'numpy._core', 1)
-            return getattr(importlib.import_module(module), name)
-        raise pickle.UnpicklingError(f'refusing to load {module}.{name}: only numpy arrays and '
-                                     f'builtins are allowed (pass trusted=True / --unsafe-load '
-                                     f'for files you trust)')
-
-
 def load_pickle(path: str, trusted: bool = False) -> Any:
-    with open(path, 'rb') as f:
-        if trusted:
+    """Unpickle ``path``: builtins and numpy arrays / scalars only unless ``trusted``."""
+    if trusted:
+        with open(path, 'rb') as f:
             return pickle.load(f)
-        return _NumpyOnlyUnpickler(f).load()
+    return restricted_load(path, BUILTIN_GLOBALS | NUMPY_GLOBALS,
+                           hint='pass trusted=True / --unsafe-load for files you trust')
 
 
 def _instances_of(data: Any, path: str) -> List[dict]:

@@ -1,13 +1,16 @@
 """DOTA patch splitting (checked against the official devkit's ImgSplit) and merging of patch
-detections back to full images (round trip of box coordinates)."""
+detections back to full images (round trip of box coordinates), and the DOTA label reader."""
+import codecs
 import os
 import os.path as osp
+import pickle
 
 import cv2
 import numpy as np
 import pytest
 from dotadevkit.ops.ImgSplit import DataSplitter
 
+from mmrsfm.datasets.annotation_error import AnnotationError
 from mmrsfm.datasets.preparation import (merge_patch_detections, parse_patch_name,
                                          sliding_windows, split_image, split_image_file,
                                          write_task1_files)
@@ -122,3 +125,28 @@ def test_malformed_dota_line_names_file_and_line(tmp_path):
     assert (ann.image_source, ann.gsd, ann.objects[0].difficult) == ('GoogleEarth', 0.146, 1)
     with pytest.raises(ValueError, match=r'P0003\.txt:3: unknown class \'plane\''):
         read_dota_txt(str(path), classes=['ship'])
+
+
+def test_label_encodings_bom_and_undecodable_bytes(tmp_path):
+    path = tmp_path / 'P0004.txt'
+    lines = 'imagesource:GoogleEarth\r\ngsd:0.5\r\n1 2 3 4 5 6 7 8 plane 0\r\n'
+    path.write_bytes(codecs.BOM_UTF8 + lines.encode())  # as Windows Notepad saves it
+    ann = read_dota_txt(str(path), classes=['plane'])
+    assert (ann.image_source, ann.gsd, len(ann.objects)) == ('GoogleEarth', 0.5, 1)
+    assert ann.objects[0].line == 3
+    # Latin-1 text (an accented source name) on line 2: named with its file and line.
+    path.write_bytes(b'1 2 3 4 5 6 7 8 plane 0\nimagesource:M\xe9xico\n')
+    with pytest.raises(AnnotationError, match=r"P0004\.txt:2: expected UTF-8 \(or ASCII\) text, "
+                       r"found byte b'\\xe9'"):
+        read_dota_txt(str(path))
+    path.write_text('1 2 3 4 5 6 7 8 plane 0\n', encoding='utf-16')
+    with pytest.raises(AnnotationError, match=r'P0004\.txt:1: .*found a UTF-16 file'):
+        read_dota_txt(str(path))
+
+
+def test_annotation_error_survives_pickling():
+    # Process pools send a worker's exception to the parent pickled.
+    err = pickle.loads(pickle.dumps(AnnotationError('a/P0001.txt', 7, 'unknown class')))
+    assert type(err) is AnnotationError and str(err) == 'a/P0001.txt:7: unknown class'
+    assert (err.path, err.line, err.message) == ('a/P0001.txt', 7, 'unknown class')
+    assert str(pickle.loads(pickle.dumps(AnnotationError('x.json', None, 'bad')))) == 'x.json: bad'
