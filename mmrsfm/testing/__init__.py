@@ -10,3 +10,9 @@ __all__ = [
 ]
 from .samrs_format import write_samrs, write_samrs_subsets  # noqa: E402
 __all__ += ['write_samrs', 'write_samrs_subsets']
+from .pretrain_runs import (make_tiny_sep_config, selectivemae_cfg_options,  # noqa: E402
+                            write_tiny_opticalrs, write_tiny_sep_data)
+__all__ += [
+    'make_tiny_sep_config', 'selectivemae_cfg_options', 'write_tiny_opticalrs',
+    'write_tiny_sep_data'
+]
