@@ -94,8 +94,9 @@ def test_cuda_wheel_builds_with_pypi_compiler_and_runs_cpu_ops(tmp_path):
         exts = [n for n in zf.namelist() if re.fullmatch(r'mmcv/_ext[^/]*\.so', n)]
         assert len(exts) == 1, zf.namelist()
         ext = Path(zf.extract(exts[0], tmp_path / 'unpacked'))
-    listing = subprocess.run([cuobjdump(tmp_path), '--list-elf', str(ext)], capture_output=True,
-                             text=True, check=True).stdout
+    dump = subprocess.run([cuobjdump(tmp_path), '--list-elf', str(ext)], capture_output=True,
+                          text=True)
+    listing = dump.stdout + dump.stderr  # cuobjdump exits 255 on a library without device code
     archs = set(re.findall(r'\.sm_(\d+a?)\.cubin', listing))
     wanted = {e.replace('+PTX', '').replace('.', '') for e in arch_list.split(';')}
     assert wanted <= archs, f'{ext}: cubins for {sorted(archs)}, wanted {sorted(wanted)}\n{listing}'
