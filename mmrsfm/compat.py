@@ -16,7 +16,8 @@ Fixes:
 * :func:`support_cpu_distributed` - mmengine's PyTorch launcher calls ``torch.cuda.set_device``
   unconditionally and the runner wraps models with ``device_ids=[LOCAL_RANK]``; on a machine
   without CUDA both fail. The process group is then started with gloo, without ``set_device``,
-  and CPU modules are wrapped with ``device_ids=None``.
+  and CPU modules are wrapped with ``device_ids=None``; their SyncBN layers (the ViT detector
+  and segmentation configs) become BatchNorm, since DDP refuses SyncBN on CPU modules.
 * :func:`name_dota_label_errors` - mmrotate's ``DOTADataset`` (and ``DOTAv15Dataset``,
   ``DOTAv2Dataset``) parses label files without naming them: an unknown class ends in
   ``KeyError: 'Ship'``, a short line in ``IndexError``, a UTF-8 byte order mark in
@@ -172,6 +173,17 @@ def _cpu_aware_init_dist_pytorch(original: Callable) -> Callable:
     return init_dist_pytorch
 
 
+def _revert_sync_batchnorm_on_cpu(module: torch.nn.Module) -> None:
+    """Replace the SyncBN layers of a CPU module (in place) by BatchNorm: DDP refuses them
+    ("SyncBatchNorm layers only work with GPU modules") and their forward needs a GPU."""
+    from mmengine.model import revert_sync_batchnorm
+    if any(isinstance(m, torch.nn.SyncBatchNorm) or type(m).__name__ == 'SyncBatchNorm'
+           for m in module.modules()):
+        warnings.warn('SyncBatchNorm cannot run on CPU: its layers become BatchNorm with '
+                      'per-process batch statistics in this CPU (gloo) distributed run.')
+        revert_sync_batchnorm(module)
+
+
 def _cpu_aware_ddp_init(original: Callable) -> Callable:
 
     @functools.wraps(original)
@@ -182,6 +194,7 @@ def _cpu_aware_ddp_init(original: Callable) -> Callable:
             # DDP rejects device_ids for CPU modules; mmengine always passes [LOCAL_RANK].
             kwargs['device_ids'] = None
             kwargs.pop('output_device', None)
+            _revert_sync_batchnorm_on_cpu(module)
         original(self, module, *args, **kwargs)
 
     return ddp_init

@@ -117,6 +117,12 @@ CPU_DDP_SCRIPT = """
     t = torch.ones(1)
     all_reduce(t)
     assert get_world_size() == 2 and t.item() == 2.0
+    # SyncBN (ViT detector / segmentation configs): DDP refuses it on CPU modules; it runs as
+    # BatchNorm with per-process statistics.
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.SyncBatchNorm(4))
+    model = MMDistributedDataParallel(net, device_ids=[int(os.environ['LOCAL_RANK'])])
+    model(torch.rand(2, 3, 4, 4)).sum().backward()
+    assert type(net[1]).__name__ == '_BatchNormXd' and net[0].weight.grad is not None
     print('DDP-OK')
 """
 

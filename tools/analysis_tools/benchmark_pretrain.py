@@ -1,12 +1,27 @@
 """Training-step throughput, peak memory and FLOPs of SelectiveMAE against mmpretrain's MAE, same
-backbone, batch and input, measured in one process run.
+backbone, batch and input, measured in one process run, with the activation memory autograd saves
+and a projection of CUDA memory at a per-GPU batch (usable without a GPU).
 
     python tools/analysis_tools/benchmark_pretrain.py --arch b --batch 8 --steps 3
     python tools/analysis_tools/benchmark_pretrain.py --arch l --batch 64 --steps 20 --device cuda --amp
+    python tools/analysis_tools/benchmark_pretrain.py --arch b --batch 8 --steps 3 \
+        --project-batch 256 --project-precision fp16
 
 Prints steps/s of each, their ratio, peak memory (CUDA max allocated on GPU; peak RSS growth on
 CPU, measured after resetting the kernel's high-water mark), the share of SelectiveMAE's step
 spent in token selection, and the FLOPs of one forward pass of each (mmengine's FlopAnalyzer).
+
+Besides, for each model: the bytes of the activations autograd saves for backward in one forward
+pass at ``--batch`` (distinct storages, parameters excluded; ``mmrsfm.utils.memory``), and a
+projection of CUDA memory at ``--project-batch`` in ``--project-precision``::
+
+    M(B) = 4 P + 4 P_t + 8 P_t + A(B),    A(B) = A(1) + (B - 1) (A(2) - A(1))
+
+``P`` parameter and buffer elements (fp32 weights, kept in fp32 under AMP), ``P_t`` trainable
+ones (fp32 gradients; AdamW exp_avg and exp_avg_sq), ``A(b)`` the saved-activation bytes measured
+at batch 1 and 2 (forward only) in that precision: fp32, or autocast (bf16 on CPU, which has the
+size of fp16). A projection, not a measurement: it leaves out the CUDA context, allocator
+fragmentation, library workspaces and the temporaries of the backward pass.
 """
 import argparse
 import copy
@@ -88,6 +103,19 @@ def _peak(device, base):
     return _rss_kib('VmHWM:') * 1024 - base
 
 
+def _half_dtype(device: str) -> torch.dtype:
+    return torch.bfloat16 if device == 'cpu' else torch.float16
+
+
+def forward_loss(model, x: torch.Tensor, selective: bool) -> torch.Tensor:
+    """The training loss of one batch (token selection included for SelectiveMAE)."""
+    if selective:
+        visible, targets, _ = model.select(x)
+        pred, target = model.reconstruction(x, visible, targets)
+        return torch.nn.functional.mse_loss(pred.float(), target.float())
+    return model.loss(x, None)['loss']
+
+
 def run(model, x, steps, warmup, device, amp, selective):
     model.to(device).train()
     optim = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95))
@@ -96,8 +124,7 @@ def run(model, x, steps, warmup, device, amp, selective):
     for i in range(warmup + steps):
         _sync(device)
         start = time.perf_counter()
-        with torch.autocast(device_type=device, enabled=amp, dtype=torch.bfloat16 if
-                            device == 'cpu' else torch.float16):
+        with torch.autocast(device_type=device, enabled=amp, dtype=_half_dtype(device)):
             if selective:
                 visible, targets, _ = model.select(x)
                 _sync(device)
@@ -115,6 +142,30 @@ def run(model, x, steps, warmup, device, amp, selective):
             if selective:
                 select_time += selected - start
     return steps / step_time, _peak(device, base), select_time / step_time
+
+
+def activation_figures(model, x: torch.Tensor, device: str, amp: bool, selective: bool,
+                       project_batch: int, project_precision: str) -> dict:
+    """Saved-activation bytes at the run's batch and precision, and the CUDA memory projection
+    at ``project_batch`` in ``project_precision`` (see the module docstring)."""
+    from mmrsfm.utils.memory import (PROJECTION_PRECISIONS, autocast_context,
+                                     model_state_bytes, project_training_memory,
+                                     saved_activation_bytes)
+    model.to(device).train()
+    params = list(model.parameters())
+
+    def saved(batch: torch.Tensor, dtype) -> int:
+        torch.manual_seed(0)  # the same MAE mask at every measurement
+        with autocast_context(dtype, device):
+            return saved_activation_bytes(lambda: forward_loss(model, batch, selective), params)
+
+    at_batch = saved(x, _half_dtype(device) if amp else None)
+    dtype = PROJECTION_PRECISIONS[project_precision]
+    if dtype is not None and device != 'cpu':
+        dtype = torch.float16 if project_precision == 'fp16' else torch.bfloat16
+    at_1, at_2 = saved(x[:1], dtype), saved(x[:1].repeat(2, 1, 1, 1), dtype)
+    projection = project_training_memory(model_state_bytes(model), at_1, at_2, project_batch)
+    return dict(saved=at_batch, projection=projection)
 
 
 def flops(model, x, selective):
@@ -142,7 +193,8 @@ def flops(model, x, selective):
 
 
 def measure(name: str, args: dict):
-    """(steps/s, peak memory bytes, selection share, forward FLOPs per image) of one model."""
+    """(steps/s, peak memory bytes, selection share, forward FLOPs per image, activation
+    figures) of one model."""
     torch.manual_seed(0)
     model = build_model(name, args['arch'], args['decoder_depth'], args['img'])
     is_selective = name == 'SelectiveMAE'
@@ -150,7 +202,11 @@ def measure(name: str, args: dict):
     model_flops = flops(model, x, is_selective)
     speed, memory, share = run(model, x.to(args['device']), args['steps'], args['warmup'],
                                args['device'], args['amp'], is_selective)
-    return speed, memory, share, model_flops
+    # After the timed steps, so that their peak memory is that of training alone.
+    activations = activation_figures(model, x.to(args['device']), args['device'], args['amp'],
+                                     is_selective, args['project_batch'],
+                                     args['project_precision'])
+    return speed, memory, share, model_flops, activations
 
 
 def main() -> None:
@@ -164,6 +220,10 @@ def main() -> None:
                         help="SelectiveMAE decoder depth (MAE keeps mmpretrain's 8)")
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--project-batch', type=int, default=256,
+                        help='per-GPU batch of the CUDA memory projection (the paper: 256)')
+    parser.add_argument('--project-precision', choices=['fp16', 'bf16', 'fp32'], default='fp16',
+                        help='precision of the projection: fp16 / bf16 (AMP) or fp32')
     args = parser.parse_args()
 
     # Each model is measured in a fresh child process, one after the other, so that one's
@@ -173,8 +233,8 @@ def main() -> None:
     for name in ('MAE', 'SelectiveMAE'):
         with context.Pool(1) as pool:
             results[name] = pool.apply(measure, (name, vars(args)))
-    mae_speed, mae_mem, _, f_mae = results['MAE']
-    sel_speed, sel_mem, sel_share, f_sel = results['SelectiveMAE']
+    mae_speed, mae_mem, _, f_mae, mae_act = results['MAE']
+    sel_speed, sel_mem, sel_share, f_sel, sel_act = results['SelectiveMAE']
     mib = 2**20
     memory = 'CUDA max allocated' if args.device == 'cuda' else 'peak RSS growth'
     print(f'ViT-{args.arch.upper()}/16, batch {args.batch}, {args.img} px, {args.steps} steps '
@@ -187,6 +247,19 @@ def main() -> None:
           f'(FLOP ratio MAE / SelectiveMAE: {f_mae / f_sel:.2f}x)')
     print(f'memory ratio SelectiveMAE / MAE: {sel_mem / max(mae_mem, 1):.2f}')
     print(f'token selection: {100 * sel_share:.1f}% of the SelectiveMAE step')
+    precision = ('bf16' if args.device == 'cpu' else 'fp16') if args.amp else 'fp32'
+    print(f'saved activations (one forward at batch {args.batch}, {precision}, parameters '
+          f'excluded): MAE {mae_act["saved"] / mib:.1f} MiB, SelectiveMAE '
+          f'{sel_act["saved"] / mib:.1f} MiB, ratio '
+          f'{sel_act["saved"] / max(mae_act["saved"], 1):.2f}')
+    print(f'projected CUDA memory (projection, not a measurement) at batch '
+          f'{args.project_batch} per GPU, {args.project_precision}, AdamW (MiB):')
+    parts = ('params', 'grads', 'adamw', 'activations', 'total')
+    print(f'{"":14s}' + ''.join(f'{p:>13s}' for p in parts))
+    for name, act in (('MAE', mae_act), ('SelectiveMAE', sel_act)):
+        print(f'{name:14s}' + ''.join(f'{act["projection"][p] / mib:13.0f}' for p in parts))
+    print(f'projected memory ratio SelectiveMAE / MAE: '
+          f'{sel_act["projection"]["total"] / mae_act["projection"]["total"]:.2f}')
 
 
 if __name__ == '__main__':

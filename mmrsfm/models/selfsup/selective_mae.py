@@ -89,11 +89,15 @@ class SelectiveMAE(MAE):
         return self.backbone(inputs, visible=None)
 
     def select(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Visible (B, V) and target (B, T) indices and HOG scores (B, L) for a batch."""
+        """Visible (B, V) and target (B, T) indices and HOG scores (B, L) for a batch.
+
+        In fp32 under autocast too (the PSTS token features included), so mixed-precision
+        training selects the tokens fp32 training selects.
+        """
         token_feats = None
         if self.token_selector.psts is not None:
-            with torch.no_grad():
-                token_feats = self.backbone.token_embeddings(inputs)[0]
+            with torch.no_grad(), torch.autocast(device_type=inputs.device.type, enabled=False):
+                token_feats = self.backbone.token_embeddings(inputs.float())[0]
         return self.token_selector(inputs, token_feats)
 
     def reconstruction(self, inputs: torch.Tensor, visible: torch.Tensor,

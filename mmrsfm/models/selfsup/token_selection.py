@@ -271,7 +271,17 @@ class HOGTokenSelector(BaseModule):
         Returns:
             ``visible`` (B, V) and ``targets`` (B, T) token indices (sorted), and the HOG scores
             (B, L).
+
+        The selection is computed in fp32 whatever the autocast state or the input dtype:
+        under mixed precision the similarities of PSTS would otherwise be half-precision matrix
+        products, and ties and rounding would change which tokens are taken.
         """
+        with torch.autocast(device_type=images.device.type, enabled=False):
+            return self._select(images.float(),
+                                None if token_feats is None else token_feats.float())
+
+    def _select(self, images: torch.Tensor, token_feats: Optional[torch.Tensor]
+                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         scores = hog_patch_scores(images, self.patch_size, self.cell_size, self.num_bins)
         b, num_patches = scores.shape
         num_visible, num_targets = token_budget(num_patches, self.mask_ratio, self.recon_ratio)
