@@ -6,25 +6,21 @@ import os.path as osp
 
 import torch
 
-from mmrsfm.testing import write_scene_folder
+from mmrsfm.testing.pretrain_runs import (SELECTIVEMAE_CPU_CONFIG, selectivemae_cfg_options,
+                                          write_tiny_opticalrs)
 from tests.conftest import REPO_ROOT, assert_finite, read_scalars, run_tool
-
-CONFIG = osp.join(REPO_ROOT, 'configs', 'selectivemae',
-                  'selectivemae_vit-tiny-p8-32px_1xb8-2e_opticalrs-13m-cpu.py')
 
 
 def test_selectivemae_trains_with_psts(tmp_path, python):
     data_root = str(tmp_path / 'OpticalRS-13M')
-    write_scene_folder(data_root, classes=('MillionAID', 'NWPU-RESISC45'), per_class=8,
-                       val_per_class=0, size=48)
+    write_tiny_opticalrs(data_root)  # 2 sources x 8 images of 48 px
     # a 0-byte file (an interrupted copy): skipped with a warning naming it, training goes on
     os.remove(osp.join(data_root, 'MillionAID', 'millionaid_1.jpg'))
     empty = osp.join(data_root, 'MillionAID', 'empty.png')
     open(empty, 'wb').close()
     work_dir = str(tmp_path / 'work')
-    result = run_tool([python, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
-                       f'train_dataloader.dataset.data_root={data_root}',
-                       'model.token_selector.psts.boundaries=[0.5,0.6,0.8,0.9]'], cwd=REPO_ROOT)
+    result = run_tool([python, 'tools/train.py', SELECTIVEMAE_CPU_CONFIG, '--work-dir', work_dir,
+                       '--cfg-options', *selectivemae_cfg_options(data_root)], cwd=REPO_ROOT)
     log = result.stdout + result.stderr
     # Two epochs: the hook switches PSTS from 'near' (epoch 0) to 'far -> random' ... at epoch 1.
     assert 'PSTS stage at 0/2: near' in log

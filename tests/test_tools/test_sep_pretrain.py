@@ -3,50 +3,28 @@ subsets, three heads), then tools/model_converters/extract_sep_weights.py into a
 import glob
 import importlib
 import importlib.util
-import os
 import os.path as osp
-
 import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from mmrsfm.testing.samrs_format import write_samrs_subsets
+from mmrsfm.testing.pretrain_runs import make_tiny_sep_config, write_tiny_sep_data
 from tests.conftest import REPO_ROOT, assert_finite, read_scalars, run_tool
 
-CPU_CONFIG = osp.join(REPO_ROOT, 'configs', 'samrs',
-                      'sep-upernet_vit-tiny-p8_1xb6-20i_samrs-64x64-cpu.py')
 EXTRACT = osp.join(REPO_ROOT, 'tools', 'model_converters', 'extract_sep_weights.py')
 SOURCES = ('sota', 'sior', 'fast')
 ITERS = 4
-
-
-def _tiny_sep_config(data_root, work_dir):
-    cfg = Config.fromfile(CPU_CONFIG)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        for dataset in loader.dataset.datasets:
-            dataset.data_root = osp.join(data_root, osp.basename(dataset.data_root))
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=ITERS, val_interval=ITERS)
-    cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=ITERS, by_epoch=False, begin=0,
-                                end=ITERS)]
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1, log_metric_by_epoch=False)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=ITERS)
-    cfg.randomness = dict(seed=0)
-    path = osp.join(work_dir, 'sep_tiny.py')
-    cfg.dump(path)
-    return cfg, path
 
 
 @pytest.fixture(scope='module')
 def sep_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('sep')
     data_root, work_dir = str(tmp / 'SAMRS'), str(tmp / 'work')
-    write_samrs_subsets(data_root, {'sota': 2, 'sior': 3, 'fast': 7}, val_size=2)
-    os.makedirs(work_dir)
-    cfg, path = _tiny_sep_config(data_root, work_dir)
+    write_tiny_sep_data(data_root)
+    cfg, path = make_tiny_sep_config(data_root, work_dir, iters=ITERS)
     run_tool([sys.executable, 'tools/train.py', path, '--work-dir', work_dir], cwd=REPO_ROOT)
     return cfg, work_dir
 

@@ -249,7 +249,7 @@ def op_nms(device: str) -> Tuple[str, str, Dict[str, Any]]:
     import torch
     from mmcv.ops import nms
     gen = torch.Generator().manual_seed(0)
-    boxes, scores = _random_xyxy(gen, 600), _tied_scores(gen, 600)
+    boxes, scores = _random_xyxy(gen, 600, extent=100.0), _tied_scores(gen, 600)
     keep_ref = nms(boxes, scores, 0.5)[1]
     keep_dev = nms(boxes.to(device), scores.to(device), 0.5)[1].cpu()
     cmp = compare_nms_keep(keep_ref, keep_dev, _iou_xyxy(boxes), scores.numpy(), 0.5)
@@ -261,7 +261,7 @@ def op_batched_nms(device: str) -> Tuple[str, str, Dict[str, Any]]:
     import torch
     from mmcv.ops import batched_nms
     gen = torch.Generator().manual_seed(1)
-    boxes, scores = _random_xyxy(gen, 600), _tied_scores(gen, 600)
+    boxes, scores = _random_xyxy(gen, 600, extent=100.0), _tied_scores(gen, 600)
     labels = torch.randint(0, 5, (600, ), generator=gen)
     cfg = dict(type='nms', iou_threshold=0.5)
     keep_ref = batched_nms(boxes, scores, labels, cfg)[1]
