@@ -3,10 +3,9 @@ must equal.
 
 :class:`DistributedWorkers` starts ``world_size`` processes (``torch.multiprocessing``,
 spawn) that join a gloo process group once and then, for each config they are sent, build its
-model, wrap it as the Runner does
-(``MMDistributedDataParallel``, ``broadcast_buffers=False``, the config's
-``find_unused_parameters`` / ``model_wrapper_cfg``), builds the config's optimizer wrapper and
-call ``train_step`` on each rank's part of fixed global batches: the code path of
+model, wrap it as the Runner does (``MMDistributedDataParallel``, ``broadcast_buffers=False``,
+the config's ``find_unused_parameters`` / ``model_wrapper_cfg``), build the config's optimizer
+wrapper and call ``train_step`` on each rank's part of fixed global batches: the code path of
 ``tools/dist_train.sh``. :func:`run_reference_steps` does the same steps in one process (with
 SyncBN reverted to BatchNorm, as the Runner does outside distributed training).
 
