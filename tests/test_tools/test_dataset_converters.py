@@ -149,6 +149,12 @@ def test_dior_to_coco_cli(tmp_path, capsys):
                        f'{written["test"][0]}.xml'))
     with pytest.raises(SystemExit, match=f'{written["test"][0]}.xml: annotation of image'):
         tool.main([root, '--splits', 'test', '--overwrite'])
+    # A missing image stops the tool before any split is written, naming the file.
+    shutil.rmtree(osp.join(root, 'coco'))
+    os.remove(osp.join(root, 'JPEGImages-test', f'{written["test"][1]}.jpg'))
+    with pytest.raises(SystemExit, match=f'1 of the 2 images .* missing: {written["test"][1]}.jpg'):
+        tool.main([root])
+    assert not osp.exists(osp.join(root, 'coco', 'trainval.json'))
 
 
 def test_scene_split_cli(tmp_path, capsys):

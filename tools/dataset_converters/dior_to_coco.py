@@ -10,6 +10,8 @@ Example:
         --splits trainval test --out-dir data/DIOR/coco
 
 A split whose JSON exists is skipped (``--overwrite`` to redo it); files are written atomically.
+Every image the splits list is checked first: a missing one stops the tool, naming the files,
+before any JSON is written.
 """
 import argparse
 import os.path as osp
@@ -17,6 +19,7 @@ import sys
 from typing import List, Optional
 
 from mmrsfm.datasets.preparation import atomic_write_json, dior_to_coco, split_image_ids
+from mmrsfm.datasets.preparation.dior_coco import check_images_exist
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -34,12 +37,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     out_dir = args.out_dir or osp.join(args.dior_root, 'coco')
     try:
+        todo = []
         for split in args.splits:
             out = osp.join(out_dir, f'{split}.json')
             if osp.isfile(out) and not args.overwrite:
                 print(f'{split}: {out} exists, skipped')
                 continue
             ids, img_subdir = split_image_ids(args.dior_root, split)
+            check_images_exist(args.dior_root, ids, img_subdir)
+            todo.append((split, out, ids, img_subdir))
+        for split, out, ids, img_subdir in todo:
             coco, warnings = dior_to_coco(args.dior_root, ids, img_subdir, progress=True)
             for message in warnings:
                 print(f'warning: {message}', file=sys.stderr)

@@ -6,7 +6,8 @@ Categories are the 20 DIOR classes in :data:`mmrsfm.datasets.DIOR_CLASSES` order
 give the same pixels: VOC corners are 1-based and inclusive, ``x1 = xmin - 1``,
 ``y1 = ymin - 1``, COCO ``[x1, y1, xmax - xmin, ymax - ymin]``. A degenerate box (zero or
 negative width or height) is kept with ``iscrowd=1`` (an ignore region) and reported.
-``file_name`` is relative to the DIOR root (``JPEGImages-trainval/00001.jpg``).
+``file_name`` is relative to the DIOR root (``JPEGImages-trainval/00001.jpg``); every image it
+names must exist, so a COCO file never points at images the detector cannot load.
 """
 from __future__ import annotations
 
@@ -77,9 +78,11 @@ def dior_to_coco(dior_root: str,
         ``(coco dict, messages about degenerate boxes)``.
 
     Raises:
-        FileNotFoundError: naming a missing XML file.
+        FileNotFoundError: naming a missing XML file, or the image files of ``image_ids`` that
+            are missing from ``<dior_root>/<img_subdir>`` (checked before any XML is read).
     """
     from tqdm import tqdm
+    check_images_exist(dior_root, image_ids, img_subdir)
     images, annotations, warnings = [], [], []
     for image_index, img_id in enumerate(tqdm(image_ids, desc=img_subdir, disable=not progress,
                                               unit='img'), start=1):
@@ -103,6 +106,31 @@ def dior_to_coco(dior_root: str,
                                     difficult=int(obj['difficult'])))
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(classes)]
     return dict(images=images, annotations=annotations, categories=categories), warnings
+
+
+def check_images_exist(dior_root: str, image_ids: Sequence[str], img_subdir: str,
+                       max_listed: int = 10) -> None:
+    """Raise if an image of ``image_ids`` is missing from ``<dior_root>/<img_subdir>``.
+
+    Args:
+        dior_root (str): DIOR root folder.
+        image_ids (Sequence[str]): Image ids (``00001`` ...), each read as ``<id>.jpg``.
+        img_subdir (str): ``JPEGImages-trainval`` or ``JPEGImages-test``.
+        max_listed (int): How many missing files the message names. Defaults to 10.
+
+    Raises:
+        FileNotFoundError: naming the folder, how many of the split's images are missing and
+            the first ``max_listed`` of them.
+    """
+    img_dir = osp.join(dior_root, img_subdir)
+    missing = [f'{img_id}.jpg' for img_id in image_ids
+               if not osp.isfile(osp.join(img_dir, f'{img_id}.jpg'))]
+    if missing:
+        more = f' and {len(missing) - max_listed} more' if len(missing) > max_listed else ''
+        raise FileNotFoundError(
+            f'{img_dir}: {len(missing)} of the {len(image_ids)} images listed for this split are '
+            f'missing: {", ".join(missing[:max_listed])}{more} (expected <image id>.jpg for '
+            'every id of the ImageSets file; is the image archive fully extracted?)')
 
 
 def read_image_set(path: str) -> List[str]:

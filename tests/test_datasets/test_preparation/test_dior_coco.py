@@ -58,3 +58,15 @@ def test_bad_xml_is_named(tmp_path):
     xml.write_text('<annotation><size>')
     with pytest.raises(ValueError, match=r'00001\.xml: malformed XML'):
         parse_dior_xml(str(xml))
+
+
+def test_missing_images_are_named(tmp_path):
+    root = str(tmp_path / 'DIOR')
+    written = write_dior(root, {'train': 2, 'val': 1, 'test': 1})
+    ids, img_subdir = split_image_ids(root, 'trainval')
+    for img_id in written['train']:
+        (tmp_path / 'DIOR' / img_subdir / f'{img_id}.jpg').unlink()
+    message = (rf'JPEGImages-trainval: 2 of the 3 images listed for this split are missing: '
+               rf'{written["train"][0]}\.jpg, {written["train"][1]}\.jpg')
+    with pytest.raises(FileNotFoundError, match=message):
+        dior_to_coco(root, ids, img_subdir)
