@@ -1,12 +1,63 @@
 """The three debLoRA stages + export + linear probe through the real tools, on tiny generated
-DOTA-LT-style data (tools/deblora/run_tiny_pipeline.py), then the feature-analysis tool."""
+DOTA-LT-style data (tools/deblora/run_tiny_pipeline.py), then the feature-analysis tool. The
+seeded stages are rerun with the same seed: same weights, clusters and figures."""
+import glob
 import json
 import math
 import os.path as osp
 
 import numpy as np
+import torch
 
 from tests.conftest import REPO_ROOT, assert_finite, run_tool
+
+
+CONFIGS = osp.join(REPO_ROOT, 'configs', 'deblora')
+LORA_CFG = osp.join(CONFIGS, 'lora_vit-tiny-p8-32px_1xb8-2e_dota-lt.py')
+PROBE_CFG = osp.join(CONFIGS, 'linear-probe_vit-tiny-p8-32px_1xb8-5e_dota-lt.py')
+
+
+def _state_dict(path):
+    return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
+
+
+def _assert_reruns_match(python, work, rerun):
+    """Rerun stage 1, stage 2 and the LoRA probe as the pipeline did (seed 0), into ``rerun``;
+    every output must equal the pipeline's (the figures moved between runs before seeding)."""
+    data_root = osp.join(work, 'data')
+    data = [f'{s}_dataloader.dataset.data_root={data_root}' for s in ('train', 'val', 'test')]
+    init = f'model.backbone.module.init_cfg.checkpoint={osp.join(work, "vit-tiny-init.pth")}'
+    seed = 'randomness.seed=0'
+    lora_dir = osp.join(rerun, 'lora')
+    run_tool([python, 'tools/train.py', LORA_CFG, '--work-dir', lora_dir, '--cfg-options', init,
+              seed, *data], cwd=REPO_ROOT)
+    first, second = (_state_dict(osp.join(d, 'epoch_2.pth')) for d in (osp.join(work, 'lora'),
+                                                                      lora_dir))
+    assert first.keys() == second.keys()
+    for key in first:
+        assert torch.equal(first[key], second[key]), f'stage-1 {key} differs between runs'
+    log = open(glob.glob(osp.join(lora_dir, '*', '*.log'))[0]).read()
+    assert 'seed: 0' in log and 'deterministic: True' in log
+
+    calibration = osp.join(lora_dir, 'calibration.npz')
+    run_tool([python, 'tools/deblora/cluster_features.py', LORA_CFG,
+              osp.join(lora_dir, 'epoch_2.pth'), '--out', calibration, '--num-clusters', '8',
+              '--seed', '0', '--cfg-options', init, *data], cwd=REPO_ROOT)
+    with np.load(osp.join(work, 'lora', 'calibration.npz')) as a, np.load(calibration) as b:
+        assert a.files == b.files
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+    backbone = f'model.backbone.init_cfg.checkpoint={osp.join(work, "backbone_LoRA.pth")}'
+    probe_dir = osp.join(rerun, 'probe_LoRA')
+    run_tool([python, 'tools/train.py', PROBE_CFG, '--work-dir', probe_dir, '--cfg-options',
+              backbone, seed, *data], cwd=REPO_ROOT)
+    out = run_tool([python, 'tools/test.py', PROBE_CFG, osp.join(probe_dir, 'epoch_5.pth'),
+                    '--work-dir', probe_dir, '--cfg-options', backbone, seed, *data],
+                   cwd=REPO_ROOT).stdout
+    line = [ln for ln in out.splitlines() if ln.startswith('metrics: ')][-1]
+    results = json.load(open(osp.join(work, 'results.json')))
+    assert json.loads(line[len('metrics: '):]) == results['LoRA']
 
 
 def test_tiny_deblora_pipeline(tmp_path, python):
@@ -35,6 +86,8 @@ def test_tiny_deblora_pipeline(tmp_path, python):
             value = results[name][f'long-tail/{key}']
             assert_finite(value, f'{name} {key}')
             assert 0.0 <= value <= 100.0
+
+    _assert_reruns_match(python, work, str(tmp_path / 'rerun'))
 
     out_dir = str(tmp_path / 'analysis')
     probe_cfg = osp.join(REPO_ROOT, 'configs', 'deblora',

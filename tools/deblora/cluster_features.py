@@ -32,7 +32,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--head-min', type=int, help='classes with >= this many samples: head')
     parser.add_argument('--tail-max', type=int, help='classes with <= this many samples: tail')
     parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='random_state of the k-means (same seed, same clusters)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
     return parser.parse_args()
@@ -79,7 +80,7 @@ def main() -> None:
         tail_classes_from=source,
         calibrated_classes=np.where(calib.alpha < 1)[0].tolist(),
         alpha=[round(float(a), 4) for a in calib.alpha],
-        cluster_sizes=clusters.sizes.tolist(), method=args.method, rho=args.rho)
+        cluster_sizes=clusters.sizes.tolist(), method=args.method, rho=args.rho, seed=args.seed)
     with open(osp.splitext(args.out)[0] + '.json.tmp', 'w') as f:
         json.dump(summary, f, indent=2)
     os.replace(osp.splitext(args.out)[0] + '.json.tmp', osp.splitext(args.out)[0] + '.json')

@@ -1,7 +1,7 @@
 """The whole debLoRA procedure on a tiny synthetic long-tailed DOTA-LT-style crop set, on CPU in a
 few minutes: the commands a user runs at full scale, with the tiny configs.
 
-    python tools/deblora/run_tiny_pipeline.py [--work-dir work_dirs/deblora_tiny]
+    python tools/deblora/run_tiny_pipeline.py [--work-dir work_dirs/deblora_tiny] [--seed 0]
 
 1. stage 1  tools/train.py  lora_vit-tiny-...py               (LoRA on a random-init tiny ViT)
 2. stage 2  tools/deblora/cluster_features.py                 (clustering + calibration)
@@ -9,7 +9,10 @@ few minutes: the commands a user runs at full scale, with the tiny configs.
 4. export   tools/model_converters/export_lora_backbone.py    (both backbones, LoRA merged)
 5. probe    tools/train.py + tools/test.py linear-probe_vit-tiny-...py, for LoRA and debLoRA
 
-Prints the test macro-F1 (overall / head / middle / tail) of both probes.
+Prints the test macro-F1 (overall / head / middle / tail) of both probes. Every stage is seeded
+with ``--seed`` (the training runs through ``randomness.seed``, deterministic algorithms on; the
+k-means of stage 2; the random ViT init), so two runs with the same seed print the same figures.
+The generated data does not depend on the seed.
 """
 import argparse
 import json
@@ -17,6 +20,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -28,16 +32,28 @@ PROBE_CFG = osp.join(CONFIGS, 'linear-probe_vit-tiny-p8-32px_1xb8-5e_dota-lt.py'
 
 def run(*cmd: str) -> str:
     print('[deblora-tiny] ' + ' '.join(cmd), flush=True)
+    # Deterministic algorithms on CUDA need a fixed cuBLAS workspace (a no-op on CPU).
+    env = dict(os.environ, PYTHONPATH=REPO,
+               CUBLAS_WORKSPACE_CONFIG=os.environ.get('CUBLAS_WORKSPACE_CONFIG', ':4096:8'))
     result = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=REPO))
+                            env=env)
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
         raise SystemExit(f'[deblora-tiny] failed: {" ".join(cmd)}')
     return result.stdout
 
 
-def write_data(work_dir: str) -> tuple:
-    """DOTA-LT layout with imbalance ratio 20 in train; balanced val/test; a random ViT init."""
+def write_data(work_dir: str, seed: int = 0) -> Tuple[str, str]:
+    """DOTA-LT layout with imbalance ratio 20 in train; balanced val/test; a random ViT init.
+
+    Args:
+        work_dir (str): Folder of the run; data goes to ``<work_dir>/data``.
+        seed (int): Seed of the random ViT init (the data is the same for every seed).
+            Defaults to 0.
+
+    Returns:
+        tuple[str, str]: The data root and the path of the ViT init checkpoint.
+    """
     import torch
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
@@ -58,7 +74,7 @@ def write_data(work_dir: str) -> tuple:
     write_scene_folder(osp.join(data_root, 'test'), classes, 5, 0, size=32, seed=2)
 
     pretrained = osp.join(work_dir, 'vit-tiny-init.pth')
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     module_cfg = dict(cfg.model.backbone.module, init_cfg=None)
     vit = MODELS.build(module_cfg)
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}},
@@ -70,18 +86,23 @@ def write_data(work_dir: str) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/deblora_tiny')
-    work_dir = osp.abspath(parser.parse_args().work_dir)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of every stage (training, k-means, ViT init); default 0')
+    args = parser.parse_args()
+    work_dir = osp.abspath(args.work_dir)
     import mmrsfm  # noqa: F401
-    data_root, pretrained = write_data(work_dir)
+    data_root, pretrained = write_data(work_dir, args.seed)
+    seed = f'randomness.seed={args.seed}'
     data = [f'{s}_dataloader.dataset.data_root={data_root}' for s in ('train', 'val', 'test')]
     init = f'model.backbone.module.init_cfg.checkpoint={pretrained}'
     lora_dir, deblora_dir = osp.join(work_dir, 'lora'), osp.join(work_dir, 'deblora')
     calibration = osp.join(lora_dir, 'calibration.npz')
 
-    run('tools/train.py', LORA_CFG, '--work-dir', lora_dir, '--cfg-options', init, *data)
+    run('tools/train.py', LORA_CFG, '--work-dir', lora_dir, '--cfg-options', init, seed, *data)
     run('tools/deblora/cluster_features.py', LORA_CFG, osp.join(lora_dir, 'epoch_2.pth'),
-        '--out', calibration, '--num-clusters', '8', '--cfg-options', init, *data)
-    run('tools/train.py', DEBLORA_CFG, '--work-dir', deblora_dir, '--cfg-options', init,
+        '--out', calibration, '--num-clusters', '8', '--seed', str(args.seed), '--cfg-options',
+        init, *data)
+    run('tools/train.py', DEBLORA_CFG, '--work-dir', deblora_dir, '--cfg-options', init, seed,
         f'model.adapted_checkpoint={osp.join(lora_dir, "epoch_2.pth")}',
         f'model.calibration={calibration}', f'train_dataloader.dataset.data_root={data_root}')
     results = {}
@@ -95,10 +116,10 @@ def main() -> None:
             '--cfg-options', init, *extra)
         probe_dir = osp.join(work_dir, f'probe_{name}')
         run('tools/train.py', PROBE_CFG, '--work-dir', probe_dir, '--cfg-options',
-            f'model.backbone.init_cfg.checkpoint={backbone}', *data)
+            f'model.backbone.init_cfg.checkpoint={backbone}', seed, *data)
         out = run('tools/test.py', PROBE_CFG, osp.join(probe_dir, 'epoch_5.pth'), '--work-dir',
                   probe_dir, '--cfg-options', f'model.backbone.init_cfg.checkpoint={backbone}',
-                  *data)
+                  seed, *data)
         line = [ln for ln in out.splitlines() if ln.startswith('metrics: ')][-1]
         results[name] = json.loads(line[len('metrics: '):])
     with open(osp.join(work_dir, 'results.json'), 'w') as f:

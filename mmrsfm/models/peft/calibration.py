@@ -57,6 +57,19 @@ def cluster_features(features: np.ndarray,
     ``kmeans`` uses scikit-learn's ``MiniBatchKMeans`` (memory bounded by ``batch_size``; a
     million 768-d features cluster on a CPU); ``dbscan`` uses ``DBSCAN`` (noise points are then
     assigned to the nearest cluster, and ``num_clusters`` only sets the size rule).
+
+    Args:
+        features (np.ndarray): (N, C) features to cluster.
+        num_clusters (int): ``K`` of k-means and of the size rule. Defaults to 32.
+        rho (float): Minimum cluster size ``N / (K * rho)``. Defaults to 2.0.
+        method (str): ``'kmeans'`` or ``'dbscan'``. Defaults to ``'kmeans'``.
+        batch_size (int): Mini-batch size of k-means. Defaults to 4096.
+        dbscan_eps (float): ``eps`` of DBSCAN. Defaults to 0.5.
+        seed (int): ``random_state`` of k-means: the same features and seed give the same
+            clusters (DBSCAN is deterministic). Defaults to 0.
+
+    Returns:
+        ClusterState: Centres, sizes and assignments of the clusters kept.
     """
     from sklearn.cluster import DBSCAN, MiniBatchKMeans
 
