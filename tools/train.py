@@ -17,6 +17,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmrsfm.apis import build_runner, load_config, merge_train_args  # noqa: E402
 from mmrsfm.compat import trust_checkpoints  # noqa: E402
+from mmrsfm.utils.run_logging import filter_upstream_warnings  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +52,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    # Before load_config: resolving `mmdet::` bases imports pkg_resources.
+    filter_upstream_warnings()
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     merge_train_args(cfg, args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,

@@ -16,6 +16,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
+from mmrsfm.utils.run_logging import QuietSetupLogsMixin
 from .config_checks import check_cfg_options, warn_misspelled_top_level_keys
 
 #: default_scope -> importable package of the toolbox.
@@ -196,7 +197,8 @@ def build_runner(cfg: Config) -> Runner:
     """Build the runner a config asks for (``runner_type``) or mmengine's default one.
 
     The runner writes its resolved config into its log dir (``work_dir/<timestamp>/``), never
-    over the input config file.
+    over the input config file, and keeps mmengine's start-of-run report (environment, config
+    dump, hook order) in the log file, off the console.
 
     Args:
         cfg (Config): A config prepared by :func:`merge_train_args` or :func:`merge_test_args`.
@@ -210,5 +212,6 @@ def build_runner(cfg: Config) -> Runner:
         if runner_cls is None:
             raise KeyError(f'runner_type {cfg.runner_type!r} is not in the RUNNERS registry '
                            '(is the module that registers it in custom_imports?)')
-    runner_cls = type(runner_cls.__name__, (_ResolvedConfigInLogDir, runner_cls), {})
+    runner_cls = type(runner_cls.__name__,
+                      (_ResolvedConfigInLogDir, QuietSetupLogsMixin, runner_cls), {})
     return runner_cls.from_cfg(cfg)
