@@ -59,3 +59,49 @@ def test_dead_worker_raises_instead_of_hanging():
     with pytest.raises(BrokenProcessPool):
         list(starmap_unordered(_job, [('die', 0), ('slow', 0.2)], nproc=2))
     assert time.monotonic() - start < 60
+
+
+_SLEEPER = '''
+import os, sys, time
+from mmrsfm.utils.parallel import starmap_unordered
+
+def job(path):
+    with open(path, 'w') as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+
+if __name__ == '__main__':
+    list(starmap_unordered(job, [(p, ) for p in sys.argv[1:]], nproc=2))
+'''
+
+
+def test_workers_end_when_the_caller_is_sigkilled(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    script = tmp_path / 'sleeper.py'
+    script.write_text(_SLEEPER)
+    marks = [tmp_path / 'w0.pid', tmp_path / 'w1.pid']
+    proc = subprocess.Popen([sys.executable, str(script), *map(str, marks)],
+                            env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    pids = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(m.exists() and m.read_text()
+                                                      for m in marks):
+            time.sleep(0.05)
+        pids = [int(m.read_text()) for m in marks]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(os.path.exists(f'/proc/{p}') for p in pids):
+            time.sleep(0.05)
+        assert not [p for p in pids if os.path.exists(f'/proc/{p}')], 'workers outlived it'
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -15,16 +15,11 @@ watchdog thread in each worker polls its parent pid every 0.2 s and exits the wo
 from __future__ import annotations
 
 import csv
-import ctypes
-import ctypes.util
 import json
 import multiprocessing as mp
 import os
 import os.path as osp
 import shutil
-import signal
-import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -33,6 +28,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from mmrsfm.utils.parallel import stop_with_parent
 from ..opticalrs import IMG_EXTENSIONS
 from .filters import decode_rgb, header_reason, open_image, size_reason
 from .hashing import code_bytes, codes_to_words, hamming, phash_code
@@ -197,52 +193,6 @@ def process_chunk(task: dict) -> int:
         q_reason=np.asarray([q[1] for q in quarantine], dtype=str),
         q_detail=np.asarray([q[2] for q in quarantine], dtype=str)))
     return len(task['files'])
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-WATCHDOG_INTERVAL = 0.2  # seconds between parent checks where prctl is unavailable
-
-
-def _set_parent_death_signal() -> bool:
-    """Ask Linux to SIGKILL this process when its parent dies; False where unavailable."""
-    if not sys.platform.startswith('linux'):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(WATCHDOG_INTERVAL)
-    os._exit(1)
-
-
-def stop_with_parent(parent_pid: int) -> None:
-    """End this (worker) process as soon as ``parent_pid``, its parent, is gone.
-
-    The curation's pool workers would otherwise finish their chunk (seconds of crop writing)
-    after the curation process was killed with SIGKILL, which no handler can catch. On Linux
-    the kernel sends this process SIGKILL when its parent exits (``prctl(PR_SET_PDEATHSIG)``,
-    through ctypes: immediate, even while decoding in C); elsewhere, or if prctl fails, a daemon
-    thread checks ``os.getppid()`` every :data:`WATCHDOG_INTERVAL` seconds. A parent that died
-    before this call is caught by the same check. Linux sends the signal when the *thread*
-    that forked the worker ends: pool workers are forked by the main thread, or by the pool's
-    worker-handler thread, which lives as long as the pool. Whatever a killed worker leaves is
-    at most a temporary ``.tmp_*`` file: crops and shards are written atomically.
-
-    Args:
-        parent_pid (int): Pid of the process that started the pool.
-    """
-    if os.getppid() != parent_pid:  # the parent died before the signal was armed
-        os._exit(1)
-    if not _set_parent_death_signal():
-        threading.Thread(target=_watch_parent, args=(parent_pid, ), daemon=True,
-                         name='curation-parent-watchdog').start()
-    elif os.getppid() != parent_pid:  # died between the check and prctl
-        os._exit(1)
 
 
 def _init_worker(max_pixels: int, parent_pid: Optional[int] = None) -> None:
