@@ -25,6 +25,12 @@ Fixes:
   (:func:`mmrsfm.datasets.preparation.read_dota_txt`), whose errors name the file and line; the
   data list of valid files is unchanged. Applied when mmrotate's module is imported, so
   ``import mmrsfm`` does not import mmrotate.
+* :func:`name_unreadable_images` - mmcv's ``LoadImageFromFile`` (used by every mmdet, mmseg,
+  mmrotate and mmpretrain pipeline) re-raises the decoder's error without the file: an empty
+  image ends in ``cv2.error: ... !buf.empty() in function 'imdecode_'``. It now raises
+  :class:`~mmrsfm.utils.image_io.UnreadableImageError` naming the file and the reason; with
+  ``ignore_empty=True`` (the dataset then serves another image) it warns with the file instead
+  of skipping silently.
 """
 from __future__ import annotations
 
@@ -302,12 +308,52 @@ def name_dota_label_errors() -> None:
     patch_on_import('mmrotate.datasets.dota', _patch_dota_dataset)
 
 
+# --------------------------------------------------------------------------- mmcv images
+def _load_image_transform(original: Callable) -> Callable:
+
+    @functools.wraps(original)
+    def transform(self: Any, results: dict) -> Optional[dict]:
+        from mmrsfm.utils.image_io import (UNREADABLE_IMAGE_ERRORS, UnreadableImageError,
+                                           unreadable_reason)
+        from mmengine.logging import print_log
+        filename = results['img_path']
+        try:
+            loaded = original(self, results)
+        except UNREADABLE_IMAGE_ERRORS as err:
+            # Upstream asserts (outside its ignore_empty branch) when OpenCV returns None.
+            reason = unreadable_reason(filename, ValueError('not a decodable image')
+                                       if isinstance(err, AssertionError) else err)
+            if not self.ignore_empty:
+                raise UnreadableImageError(f'cannot read image {filename}: {reason}') from err
+            loaded = None
+        else:
+            reason = unreadable_reason(filename, ValueError('not a decodable image'))
+        if loaded is None:  # ignore_empty=True: the dataset serves another image
+            print_log(f'skipping image {filename}: {reason}', logger='current', level=30)
+        return loaded
+
+    transform.__mmrsfm_fix__ = True  # type: ignore[attr-defined]
+    return transform
+
+
+def _patch_load_image(module: ModuleType) -> None:
+    cls = module.LoadImageFromFile
+    if not getattr(cls.transform, '__mmrsfm_fix__', False):
+        cls.transform = _load_image_transform(cls.transform)
+
+
+def name_unreadable_images() -> None:
+    """Make mmcv's ``LoadImageFromFile`` name the file it cannot read."""
+    patch_on_import('mmcv.transforms.loading', _patch_load_image)
+
+
 # --------------------------------------------------------------------------- entry point
 FIXES = {
     'allow_mmengine_checkpoint_types': allow_mmengine_checkpoint_types,
     'explain_unsafe_checkpoints': explain_unsafe_checkpoints,
     'support_cpu_distributed': support_cpu_distributed,
     'name_dota_label_errors': name_dota_label_errors,
+    'name_unreadable_images': name_unreadable_images,
 }
 
 

@@ -3,6 +3,7 @@ not import mmrsfm) and the behaviour with it."""
 import codecs
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -211,3 +212,27 @@ def test_dota_dataset_data_list_unchanged_by_fix(tmp_path):
     with open(label, 'wb') as f:  # a byte order mark, as Windows editors write it
         f.write(codecs.BOM_UTF8 + content)
     assert data_infos() == before
+
+
+@pytest.mark.parametrize('content,reason', [(b'', 'empty file (0 bytes)'),
+                                            (b'not an image', 'ValueError: not a decodable image')])
+def test_unreadable_images_are_named_by_mmcv_loader(tmp_path, content, reason):
+    from mmcv.transforms import LoadImageFromFile
+    from mmengine.logging import MMLogger
+
+    from mmrsfm.utils.image_io import UnreadableImageError
+    bad = tmp_path / 'P0001.png'
+    bad.write_bytes(content)
+    loader = LoadImageFromFile()
+    upstream = LoadImageFromFile.transform.__wrapped__
+    with pytest.raises(Exception) as upstream_err:
+        upstream(loader, dict(img_path=str(bad)))
+    if not content:  # upstream: OpenCV's error, no file name
+        assert str(bad) not in str(upstream_err.value)
+    with pytest.raises(UnreadableImageError, match=re.escape(f'cannot read image {bad}: ') + '.*' + re.escape(reason)):
+        loader(dict(img_path=str(bad)))
+    # ignore_empty=True: the dataset serves another image; the skip is now logged.
+    # A new MMLogger instance is the 'current' one print_log writes to.
+    MMLogger.get_instance(f'images_{tmp_path.name}', log_file=str(tmp_path / 'log.txt'))
+    assert LoadImageFromFile(ignore_empty=True)(dict(img_path=str(bad))) is None
+    assert f'skipping image {bad}: {reason}' in (tmp_path / 'log.txt').read_text()
