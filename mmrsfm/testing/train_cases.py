@@ -20,13 +20,11 @@ from mmengine.config import Config
 
 from .rs_formats import write_scene_folder
 from .samrs_format import write_samrs_subsets
+from .pretrain_runs import SELECTIVEMAE_CPU_CONFIG, SEP_CPU_CONFIG
 from .tiny_runs import REPO_ROOT, make_tiny_config, write_tiny_data
 
-#: The CPU-sized configs of the pretraining methods (relative to the repository root).
-SELECTIVEMAE_CPU_CONFIG = ('configs/selectivemae/'
-                           'selectivemae_vit-tiny-p8-32px_1xb8-2e_opticalrs-13m-cpu.py')
+#: The CPU-sized debLoRA stage-3 config (relative to the repository root).
 DEBLORA_CPU_CONFIG = 'configs/deblora/deblora_vit-tiny-p8-32px_1xb8-2e_dota-lt.py'
-SEP_CPU_CONFIG = 'configs/samrs/sep-upernet_vit-tiny-p8_1xb6-20i_samrs-64x64-cpu.py'
 
 
 def _benchmark_case(task: str) -> Callable[[str], Config]:
