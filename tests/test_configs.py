@@ -18,14 +18,10 @@ CONFIGS = sorted(
     if '_base_' not in p)
 
 
-def test_there_are_configs_for_every_toolbox():
-    scopes = {load_config(p).default_scope for p in CONFIGS}
-    assert scopes == set(SUPPORTED_SCOPES)
-
-
-def test_no_shipped_config_has_a_key_that_looks_misspelt():
-    flagged = {osp.relpath(p, REPO_ROOT): find_misspelled_top_level_keys(load_config(p))
-               for p in CONFIGS}
+def test_configs_cover_every_toolbox_and_have_no_key_that_looks_misspelt():
+    configs = {osp.relpath(p, REPO_ROOT): load_config(p) for p in CONFIGS}
+    assert {cfg.default_scope for cfg in configs.values()} == set(SUPPORTED_SCOPES)
+    flagged = {p: find_misspelled_top_level_keys(cfg) for p, cfg in configs.items()}
     assert {p: keys for p, keys in flagged.items() if keys} == {}
 
 

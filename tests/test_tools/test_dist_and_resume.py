@@ -23,7 +23,13 @@ def test_dist_train_two_processes(scene_data, tmp_path, python):
     result = run_tool(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir],
                       cwd=REPO_ROOT, env=dict(PYTHON=python, PORT='29517'))
     log = result.stdout + result.stderr
-    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    # mmengine's environment report goes to the log file only (mmrsfm.utils.run_logging).
+    log_files = glob.glob(osp.join(work_dir, '2*', '2*.log'))
+    assert len(log_files) == 1, log_files
+    with open(log_files[0]) as f:
+        report = f.read()
+    assert 'Distributed training: True' in report and 'GPU number: 2' in report
+    assert 'Distributed training' not in log
     if not torch.cuda.is_available():
         # The config asks for NCCL; mmrsfm.compat starts gloo on a host without CUDA.
         assert "instead of 'nccl'" in log
