@@ -229,7 +229,8 @@ def test_unreadable_images_are_named_by_mmcv_loader(tmp_path, content, reason):
         upstream(loader, dict(img_path=str(bad)))
     if not content:  # upstream: OpenCV's error, no file name
         assert str(bad) not in str(upstream_err.value)
-    with pytest.raises(UnreadableImageError, match=re.escape(f'cannot read image {bad}: ') + '.*' + re.escape(reason)):
+    expected = re.escape(f'cannot read image {bad}: ') + '.*' + re.escape(reason)
+    with pytest.raises(UnreadableImageError, match=expected):
         loader(dict(img_path=str(bad)))
     # ignore_empty=True: the dataset serves another image; the skip is now logged.
     # A new MMLogger instance is the 'current' one print_log writes to.

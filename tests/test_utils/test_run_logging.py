@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from mmrsfm.utils.run_logging import (QuietSetupLogsMixin, SetupLogFilter,
-                                      filter_upstream_warnings, keep_setup_logs_in_file)
+                                      keep_setup_logs_in_file)
 from tests.conftest import REPO_ROOT
 
 

@@ -7,7 +7,7 @@ the rest take part in neither. (ViT-B/16 at 224 px: L = 196, V = 29, T = 49.)
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
