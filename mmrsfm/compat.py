@@ -297,10 +297,14 @@ def _dota_load_data_list(original: Callable) -> Callable:
     return load_data_list
 
 
+def _wrap_method_once(cls: type, name: str, wrapper: Callable[[Callable], Callable]) -> None:
+    """Replace ``cls.name`` by ``wrapper(cls.name)`` unless a wrapper marked as ours is there."""
+    if not getattr(getattr(cls, name), '__mmrsfm_fix__', False):
+        setattr(cls, name, wrapper(getattr(cls, name)))
+
+
 def _patch_dota_dataset(module: ModuleType) -> None:
-    dataset = module.DOTADataset
-    if not getattr(dataset.load_data_list, '__mmrsfm_fix__', False):
-        dataset.load_data_list = _dota_load_data_list(dataset.load_data_list)
+    _wrap_method_once(module.DOTADataset, 'load_data_list', _dota_load_data_list)
 
 
 def name_dota_label_errors() -> None:
@@ -313,9 +317,10 @@ def _load_image_transform(original: Callable) -> Callable:
 
     @functools.wraps(original)
     def transform(self: Any, results: dict) -> Optional[dict]:
+        from mmengine.logging import print_log
+
         from mmrsfm.utils.image_io import (UNREADABLE_IMAGE_ERRORS, UnreadableImageError,
                                            unreadable_reason)
-        from mmengine.logging import print_log
         filename = results['img_path']
         try:
             loaded = original(self, results)
@@ -337,9 +342,7 @@ def _load_image_transform(original: Callable) -> Callable:
 
 
 def _patch_load_image(module: ModuleType) -> None:
-    cls = module.LoadImageFromFile
-    if not getattr(cls.transform, '__mmrsfm_fix__', False):
-        cls.transform = _load_image_transform(cls.transform)
+    _wrap_method_once(module.LoadImageFromFile, 'transform', _load_image_transform)
 
 
 def name_unreadable_images() -> None:

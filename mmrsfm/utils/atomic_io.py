@@ -9,6 +9,7 @@ readable by the other users and services the umask allows.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -26,13 +27,11 @@ def current_umask() -> int:
     Returns:
         int: The umask, e.g. ``0o022``.
     """
-    try:
-        with open('/proc/self/status', encoding='ascii') as f:
-            for line in f:
-                if line.startswith('Umask:'):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError), open('/proc/self/status',
+                                                         encoding='ascii') as f:
+        for line in f:
+            if line.startswith('Umask:'):
+                return int(line.split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
