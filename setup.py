@@ -6,6 +6,8 @@ import re
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
+# Extras of the offline data tools, one requirements/<name>.txt each.
+DATA_TOOL_EXTRAS = ('curation', 'samrs', 'deblora', 'conversion')
 
 
 def get_version() -> str:
@@ -37,8 +39,10 @@ setup(
     license='Apache License 2.0',
     install_requires=parse_requirements('runtime.txt'),
     extras_require={
-        'all': parse_requirements('runtime.txt') + parse_requirements('optional.txt') +
-        parse_requirements('tests.txt'),
+        # Offline data tools (mmrsfm/utils/extras.py names the extra a missing package belongs to).
+        **{extra: parse_requirements(f'{extra}.txt') for extra in DATA_TOOL_EXTRAS},
+        'all': sum((parse_requirements(f'{extra}.txt') for extra in DATA_TOOL_EXTRAS), []) +
+        parse_requirements('optional.txt') + parse_requirements('tests.txt'),
         'tests': parse_requirements('tests.txt'),
         'optional': parse_requirements('optional.txt'),
         # Not installed by default: mmcv needs building from source (tools/install/build_mmcv.py)

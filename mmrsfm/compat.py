@@ -8,8 +8,8 @@ Fixes:
 
 * :func:`allow_mmengine_checkpoint_types` - torch >= 2.6 loads with ``weights_only=True`` by
   default; mmengine checkpoints hold numpy arrays/scalars and ``ConfigDict`` values (``meta``)
-  and ``HistoryBuffer`` objects (``message_hub``), so ``load_checkpoint`` and ``--resume`` fail. Exactly those types are
-  allow-listed with :func:`torch.serialization.add_safe_globals`.
+  and ``HistoryBuffer`` objects (``message_hub``), so ``load_checkpoint`` and ``--resume``
+  fail. Exactly those types are allow-listed with :func:`torch.serialization.add_safe_globals`.
 * :func:`explain_unsafe_checkpoints` - a checkpoint holding any other object still fails, now with
   a message naming the file and the explicit opt-in (:func:`trust_checkpoints`, or
   ``--unsafe-load-checkpoint`` in ``tools/train.py`` / ``tools/test.py``).
@@ -22,7 +22,7 @@ Fixes:
   ``DOTAv2Dataset``) parses label files without naming them: an unknown class ends in
   ``KeyError: 'Ship'``, a short line in ``IndexError``, a UTF-8 byte order mark in
   ``ValueError``. Its ``load_data_list`` now reads them with mmrsfm's DOTA reader
-  (:func:`mmrsfm.datasets.preparation.read_dota_txt`), whose errors name the file and line; the
+  (:func:`mmrsfm.datasets.formats.read_dota_txt`), whose errors name the file and line; the
   data list of valid files is unchanged. Applied when mmrotate's module is imported, so
   ``import mmrsfm`` does not import mmrotate.
 * :func:`name_unreadable_images` - mmcv's ``LoadImageFromFile`` (used by every mmdet, mmseg,
@@ -78,8 +78,8 @@ def mmengine_checkpoint_safe_globals() -> List[Any]:
     ``meta`` holds numpy scalars and arrays (e.g. ``dataset_meta`` palettes, seeds, metric
     values) and ``ConfigDict`` values (``dataset_meta`` entries written in a config, e.g. class
     groups); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
-    numpy arrays and name their statistics methods through ``getattr``. numpy pickles arrays through ``_reconstruct``, dtypes and scalar factories,
-    whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
+    numpy arrays and name their statistics methods through ``getattr``. numpy pickles arrays
+    through ``_reconstruct``, dtypes and scalar factories, whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
     """
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
@@ -273,7 +273,7 @@ def _dota_load_data_list(original: Callable) -> Callable:
     def load_data_list(self: Any) -> List[dict]:
         if self.ann_file == '':  # test images without labels: nothing to parse
             return original(self)
-        from mmrsfm.datasets.preparation.dota_annotations import read_dota_txt
+        from mmrsfm.datasets.formats.dota import read_dota_txt
         classes = list(self.metainfo['classes'])
         label_of = {c: i for i, c in enumerate(classes)}
         txt_files = glob.glob(osp.join(self.ann_file, '*.txt'))  # order as upstream

@@ -47,8 +47,10 @@ pip_install -q -r "$venv/mminstall-nodev.txt" "mmcv==$mmcv_version"
 # mmrotate-dev's `mim` extras pin old mmcv/mmdet ranges; its real dependencies are the stack above.
 pip_install -q --no-deps "$(grep '^mmrotate-dev' "$repo_root/requirements/mminstall.txt")"
 
-step "installing mmrsfm with its runtime and test requirements"
-pip_install -q -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt"
+step "installing mmrsfm with its runtime requirements, every extra and the test requirements"
+pip_install -q -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt" \
+    -r "$repo_root/requirements/curation.txt" -r "$repo_root/requirements/samrs.txt" \
+    -r "$repo_root/requirements/deblora.txt" -r "$repo_root/requirements/conversion.txt"
 pip_install -q --no-deps -r "$repo_root/requirements/tests-nodeps.txt"
 pip_install -q --no-deps --no-build-isolation -e "$repo_root"
 

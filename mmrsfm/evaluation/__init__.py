@@ -1,7 +1,7 @@
 """Metrics, registered into the registry of the toolbox that evaluates with them."""
-from .dota_eval import eval_dota_task1
 from .dota_merged_metric import DOTAMergedMetric
 from .feature_geometry import class_distance_report
+from .functional import eval_dota_task1
 from .long_tail_f1 import LongTailF1
 from .multi_source_iou import MultiSourceIoUMetric
 

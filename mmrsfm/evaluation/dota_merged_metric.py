@@ -8,9 +8,8 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmrotate.registry import METRICS
 
-from mmrsfm.datasets.preparation.dota_merge import (merge_patch_detections, to_quadrilaterals,
-                                                    write_task1_files)
-from .dota_eval import eval_dota_task1, load_dota_ground_truth
+from .functional.dota_eval import eval_dota_task1, load_dota_ground_truth
+from .functional.dota_merge import merge_patch_detections, to_quadrilaterals, write_task1_files
 
 
 @METRICS.register_module()

@@ -7,12 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from dotadevkit.evaluate.task1 import voc_eval
-
-from mmrsfm.datasets.preparation import merge_patch_detections, write_task1_files
 from dotadevkit.polyiou import polyiou
 
-from mmrsfm.evaluation.dota_eval import (eval_dota_task1, load_dota_ground_truth,
-                                         load_task1_detections, polygon_ious)
+from mmrsfm.evaluation.functional import merge_patch_detections, write_task1_files
+from mmrsfm.evaluation.functional.dota_eval import (eval_dota_task1, load_dota_ground_truth,
+                                                    load_task1_detections, polygon_ious)
 
 CLASSES = ('plane', 'ship', 'harbor')
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 
-from mmrsfm.datasets.preparation import DOTA_V1_CLASSES
-from mmrsfm.datasets.preparation.dota_merge import to_quadrilaterals
+from mmrsfm.datasets.formats import DOTA_V1_CLASSES
 from mmrsfm.evaluation.dota_merged_metric import DOTAMergedMetric
+from mmrsfm.evaluation.functional.dota_merge import to_quadrilaterals
 
 
 def _sample(name, boxes, scores):

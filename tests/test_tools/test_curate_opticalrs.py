@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pytest
 
-from mmrsfm.datasets.curation import CurationConfig, curate
-from mmrsfm.datasets.curation.synthetic import smooth_image, write_duplicate_set
+from mmrsfm.datatools.curation import CurationConfig, curate
+from mmrsfm.testing.synthetic_images import smooth_image, write_duplicate_set
 from tests.conftest import REPO_ROOT, run_tool
 
 CURATE = osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'curate_opticalrs.py')

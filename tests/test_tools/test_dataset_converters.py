@@ -15,7 +15,7 @@ import torch
 from mmrotate.structures.bbox.box_converters import qbox2rbox
 from pycocotools.coco import COCO
 
-from mmrsfm.datasets.preparation import read_dota_txt
+from mmrsfm.datasets.formats import read_dota_txt
 from mmrsfm.testing import write_dior, write_dota, write_scene_folder
 from mmrsfm.testing.rs_formats import (write_isaid_release, write_potsdam_release,
                                        write_spacenet_v1_release)
@@ -32,8 +32,8 @@ def load_tool(name: str):
 
 
 def _mtimes(folder):
-    return {p: os.stat(p).st_mtime_ns for p in glob.glob(osp.join(folder, '**', '*'),
-                                                          recursive=True) if osp.isfile(p)}
+    return {p: os.stat(p).st_mtime_ns
+            for p in glob.glob(osp.join(folder, '**', '*'), recursive=True) if osp.isfile(p)}
 
 
 def make_dota_release(root, size=256):
@@ -100,7 +100,7 @@ def test_dota_merge_cli_scores_merged_ground_truth_perfectly(tmp_path, capsys):
     make_dota_release(src)
     load_tool('dota_split').main([src, out, '--phases', 'val', '--size', '200', '--gap',
                                   '100', '--rates', '1.0', '0.5'])
-    from mmrsfm.datasets.preparation import DOTA_V1_CLASSES
+    from mmrsfm.datasets.formats import DOTA_V1_CLASSES
     results = []
     for ann in sorted(glob.glob(osp.join(out, 'val', 'annfiles', '*.txt'))):
         name = osp.basename(ann)[:-4]

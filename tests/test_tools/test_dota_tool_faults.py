@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmrsfm.datasets.preparation import DOTA_V1_CLASSES, read_dota_txt
+from mmrsfm.datasets.formats import DOTA_V1_CLASSES, read_dota_txt
 from tests.conftest import REPO_ROOT
 from tests.test_tools.test_dataset_converters import load_tool, make_dota_release
 

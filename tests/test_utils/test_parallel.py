@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from mmrsfm.datasets.annotation_error import AnnotationError
+from mmrsfm.datasets.formats.annotation_error import AnnotationError
 from mmrsfm.utils.parallel import WorkerError, starmap_unordered
 
 

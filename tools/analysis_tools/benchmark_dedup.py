@@ -44,9 +44,9 @@ def run_images(args) -> None:
     import numpy as np
     from imagededup.methods import PHash
 
-    from mmrsfm.datasets.curation import CurationConfig, curate, hamming_pairs
-    from mmrsfm.datasets.curation.pipeline import collect_codes
-    from mmrsfm.datasets.curation.synthetic import write_duplicate_set
+    from mmrsfm.datatools.curation import CurationConfig, curate, hamming_pairs
+    from mmrsfm.datatools.curation.pipeline import collect_codes
+    from mmrsfm.testing.synthetic_images import write_duplicate_set
 
     if args.hash_size != 8:
         sys.exit('imagededup hashes 64 bits only: use --hash-size 8')
@@ -102,8 +102,8 @@ def run_synthetic(args) -> None:
     import faiss
     import numpy as np
 
-    from mmrsfm.datasets.curation import hamming_pairs
-    from mmrsfm.datasets.curation.near_duplicates import plan_chunks
+    from mmrsfm.datatools.curation import hamming_pairs
+    from mmrsfm.datatools.curation.near_duplicates import plan_chunks
 
     num, rng = args.synthetic_hashes, np.random.default_rng(args.seed)
     codes = rng.integers(0, 256, (num, 8), dtype=np.uint8)

@@ -57,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmrsfm.datasets.curation import CurationConfig, curate
+    from mmrsfm.datatools.curation import CurationConfig, curate
     cfg = CurationConfig(
         src_root=args.src, out_root=args.out, workers=args.workers, min_side=args.min_side,
         max_side=args.max_side, slice_threshold=args.slice_threshold,

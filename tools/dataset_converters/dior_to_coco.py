@@ -18,8 +18,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmrsfm.datasets.preparation import atomic_write_json, dior_to_coco, split_image_ids
-from mmrsfm.datasets.preparation.dior_coco import check_images_exist
+from mmrsfm.datatools.conversion import atomic_write_json, dior_to_coco, split_image_ids
+from mmrsfm.datatools.conversion.dior_coco import check_images_exist
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

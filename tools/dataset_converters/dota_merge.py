@@ -25,8 +25,9 @@ from typing import List, Optional
 
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (DOTA_V1_CLASSES, detections_from_results, load_results,
-                                         merge_patch_detections, write_task1_files)
+from mmrsfm.datasets.formats import DOTA_V1_CLASSES
+from mmrsfm.evaluation.functional import (detections_from_results, load_results,
+                                          merge_patch_detections, write_task1_files)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -67,8 +68,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f'{len(merged)} images -> {len(classes)} Task1 files in {args.out}'
               + (f' and {paths[-1]}' if zip_name else ''))
         if args.eval_ann_dir:
-            from mmrsfm.evaluation.dota_eval import (eval_dota_task1, load_dota_ground_truth,
-                                                     load_task1_detections)
+            from mmrsfm.evaluation.functional.dota_eval import (eval_dota_task1,
+                                                                load_dota_ground_truth,
+                                                                load_task1_detections)
             gts = load_dota_ground_truth(args.eval_ann_dir, classes)
             scores = eval_dota_task1(load_task1_detections(args.out, classes), gts, classes)
             print(f'dota task1: {json.dumps(scores)}')

@@ -32,7 +32,8 @@ from typing import List, Optional, Tuple
 
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import DOTA_V1_CLASSES, split_image_file
+from mmrsfm.datasets.formats import DOTA_V1_CLASSES
+from mmrsfm.datatools.conversion import split_image_file
 from mmrsfm.utils.parallel import starmap_unordered
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')

@@ -27,9 +27,8 @@ from typing import List, Optional
 import cv2
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (ISAID_LABEL_SUFFIX, ISAID_PALETTE, DoneMarkers,
-                                         isaid_patch_names, read_image, rgb_to_index,
-                                         write_patches)
+from mmrsfm.datatools.conversion import (ISAID_LABEL_SUFFIX, ISAID_PALETTE, DoneMarkers,
+                                         isaid_patch_names, read_image, rgb_to_index, write_patches)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

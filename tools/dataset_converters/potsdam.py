@@ -24,8 +24,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (POTSDAM_PALETTE, DoneMarkers, potsdam_split,
-                                         potsdam_tile, rgb_to_index, write_patches)
+from mmrsfm.datatools.conversion import (POTSDAM_PALETTE, DoneMarkers, potsdam_split, potsdam_tile,
+                                         rgb_to_index, write_patches)
 
 Image.MAX_IMAGE_PIXELS = None  # the tiles are 36 MP, trusted input
 

@@ -7,7 +7,7 @@ The result loads with mmdet's ``CocoDataset`` (instance segmentation and detecti
         --classes sior --images data/SAMRS/SIOR/JPEGImages --split data/SAMRS/SIOR/train.txt \
         --out data/SAMRS/SIOR/instances_train.json
 
-Pickle layout: see ``mmrsfm/datasets/samrs_labeling/authors_pickle.py`` (and
+Pickle layout: see ``mmrsfm/datatools/sam_labels/authors_pickle.py`` (and
 docs/samrs_label_generation.md). Only numpy arrays and builtins are unpickled unless
 ``--unsafe-load`` is given for files you trust.
 """
@@ -16,9 +16,9 @@ import glob
 import os.path as osp
 import sys
 
-from mmrsfm.datasets.samrs_labeling import ClassMapper
-from mmrsfm.datasets.samrs_labeling.authors_pickle import pickles_to_coco
-from mmrsfm.datasets.samrs_labeling.coco import read_image_list
+from mmrsfm.datatools.sam_labels import ClassMapper
+from mmrsfm.datatools.sam_labels.authors_pickle import pickles_to_coco
+from mmrsfm.datatools.sam_labels.coco import read_image_list
 from mmrsfm.utils import atomic_write_json
 
 

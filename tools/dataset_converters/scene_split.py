@@ -19,7 +19,7 @@ from typing import List, Optional
 
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (atomic_write_text, scan_scene_folder, split_dir_name,
+from mmrsfm.datatools.conversion import (atomic_write_text, scan_scene_folder, split_dir_name,
                                          stratified_split)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from mmrsfm.datasets.preparation import (atomic_write_image, atomic_write_text,
+from mmrsfm.datatools.conversion import (atomic_write_image, atomic_write_text,
                                          rasterize_footprints, read_geojson, read_geotransform,
                                          spacenet_tile_id)
 

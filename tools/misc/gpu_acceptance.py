@@ -54,9 +54,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from mmrsfm.testing.acceptance import (compare_nms_keep, compare_tensors,  # noqa: E402
-                                       make_record, read_scalars, weight_deviation,
-                                       write_reports)
+from mmrsfm.testing.acceptance import (compare_nms_keep, compare_tensors, make_record,  # noqa: E402
+                                       read_scalars, weight_deviation, write_reports)
 
 PREFIX = '[gpu-acceptance]'
 #: Seconds a check's process gets past its budget before it is killed (capped at the budget).
@@ -780,9 +779,8 @@ def sam_vit_h(ctx: Context) -> Tuple[str, str, Dict[str, Any]]:
     1024 px DOTA-style images (the first image is a warm-up)."""
     import torch
 
-    from mmrsfm.datasets.samrs_labeling import (ClassMapper, LabelGenerator, SamBoxLabeler,
-                                                build_sam)
-    from mmrsfm.datasets.samrs_labeling.generation import pair_images
+    from mmrsfm.datatools.sam_labels import ClassMapper, LabelGenerator, SamBoxLabeler, build_sam
+    from mmrsfm.datatools.sam_labels.generation import pair_images
     from mmrsfm.testing.rs_formats import write_dota
     images = 3 if ctx.quick else 6
     root = ctx.path('dota')

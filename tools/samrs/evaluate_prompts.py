@@ -18,10 +18,9 @@ import sys
 import torch
 from pycocotools.coco import COCO
 
-from mmrsfm.datasets.samrs_labeling import SAM_MODEL_TYPES, SamBoxLabeler, build_sam
+from mmrsfm.datatools.sam_labels import SAM_MODEL_TYPES, SamBoxLabeler, build_sam
+from mmrsfm.datatools.sam_labels.prompt_study import STUDY_PROMPTS, evaluate_prompts, format_table
 from mmrsfm.utils import atomic_write_json
-from mmrsfm.datasets.samrs_labeling.prompt_study import (STUDY_PROMPTS, evaluate_prompts,
-                                                         format_table)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -21,11 +21,10 @@ import sys
 
 import torch
 
-from mmrsfm.datasets.samrs_labeling import (ANNOTATION_FORMATS, BOX_PROMPTS,
-                                            DEFAULT_OVERLAP_ORDER, OVERLAP_ORDERS,
-                                            SAM_MODEL_TYPES, ClassMapper, LabelGenerator,
-                                            SamBoxLabeler, build_sam, subset_coco)
-from mmrsfm.datasets.samrs_labeling.coco import read_image_list
+from mmrsfm.datatools.sam_labels import (ANNOTATION_FORMATS, BOX_PROMPTS, DEFAULT_OVERLAP_ORDER,
+                                         OVERLAP_ORDERS, SAM_MODEL_TYPES, ClassMapper,
+                                         LabelGenerator, SamBoxLabeler, build_sam, subset_coco)
+from mmrsfm.datatools.sam_labels.coco import read_image_list
 from mmrsfm.utils import atomic_write_json
 
 

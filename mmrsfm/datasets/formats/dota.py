@@ -1,0 +1,149 @@
+"""Reading and writing DOTA ``labelTxt`` annotation files.
+
+A released DOTA-v1.0 file may start with two header lines, ``imagesource:<source>`` and
+``gsd:<metres per pixel or null>``, followed by one object per line::
+
+    x1 y1 x2 y2 x3 y3 x4 y4 <class> [<difficult>]
+
+Coordinates are pixels of the full image (corners in order around the object). ``difficult``
+is 0 or 1 in the release (0 when missing); the splitter writes 2 for objects cut by a patch
+border, as the official devkit does.
+"""
+from __future__ import annotations
+
+import codecs
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from .annotation_error import AnnotationError
+
+DOTA_V1_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
+                   'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
+                   'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
+
+_HEADER_KEYS = ('imagesource', 'gsd')
+
+
+@dataclass
+class DOTAObject:
+    """One annotated object: ``poly`` (4, 2) corners in pixels, class ``name``, ``difficult``,
+    1-based ``line`` in its file."""
+    poly: np.ndarray
+    name: str
+    difficult: int = 0
+    line: Optional[int] = None
+
+
+@dataclass
+class DOTAAnnotation:
+    """The objects of one image and its header (``None`` where absent or ``null``)."""
+    objects: List[DOTAObject] = field(default_factory=list)
+    image_source: Optional[str] = None
+    gsd: Optional[float] = None
+
+
+def parse_dota_lines(lines: Sequence[str],
+                     source: str = '<lines>',
+                     classes: Optional[Sequence[str]] = None) -> DOTAAnnotation:
+    """Parse the lines of a DOTA annotation file.
+
+    Args:
+        lines: The file's lines.
+        source: Name used in errors (the file path).
+        classes: Allowed class names; ``None`` accepts any name.
+
+    Returns:
+        The objects and the header values.
+
+    Raises:
+        AnnotationError: (a ``ValueError``) naming ``source`` and the 1-based line number of a
+            malformed line.
+    """
+    ann = DOTAAnnotation()
+    allowed = set(classes) if classes is not None else None
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(':')
+        if sep and key.strip().lower() in _HEADER_KEYS:
+            value = value.strip()
+            if key.strip().lower() == 'imagesource':
+                ann.image_source = value or None
+            elif value and value.lower() != 'null':
+                try:
+                    ann.gsd = float(value)
+                except ValueError:
+                    raise AnnotationError(source, lineno, 'gsd must be a number or null, got '
+                                          f'{value!r}') from None
+            continue
+        tokens = line.split()
+        if len(tokens) not in (9, 10):
+            raise AnnotationError(source, lineno, 'expected 8 coordinates, a class name and an '
+                                  f'optional difficult flag (9 or 10 fields), found {len(tokens)}'
+                                  f': {line!r}')
+        try:
+            coords = [float(t) for t in tokens[:8]]
+        except ValueError:
+            raise AnnotationError(source, lineno, 'the first 8 fields must be numbers '
+                                  f'(non-numeric coordinate in {line!r})') from None
+        if not all(math.isfinite(c) for c in coords):
+            raise AnnotationError(source, lineno, f'non-finite coordinate in {line!r}')
+        name = tokens[8]
+        if allowed is not None and name not in allowed:
+            raise AnnotationError(source, lineno, f'unknown class {name!r}; expected one of '
+                                  f'{sorted(allowed)}')
+        difficult = 0
+        if len(tokens) == 10:
+            try:
+                difficult = int(tokens[9])
+            except ValueError:
+                raise AnnotationError(source, lineno, 'difficult flag must be an integer, got '
+                                      f'{tokens[9]!r}') from None
+        ann.objects.append(DOTAObject(np.array(coords, dtype=np.float64).reshape(4, 2), name,
+                                      difficult, line=lineno))
+    return ann
+
+
+def read_dota_txt(path: str, classes: Optional[Sequence[str]] = None) -> DOTAAnnotation:
+    """Read a DOTA annotation file (with or without the ``imagesource``/``gsd`` header).
+
+    The file is decoded as UTF-8; a leading byte order mark (as Windows editors write) is
+    dropped.
+
+    Args:
+        path (str): The ``.txt`` file.
+        classes (Sequence[str], optional): Allowed class names; ``None`` accepts any name.
+            Defaults to None.
+
+    Returns:
+        DOTAAnnotation: The objects and the header values.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        AnnotationError: (a ``ValueError``) naming the file and line of a malformed line or of
+            the first byte that is not UTF-8.
+    """
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as err:
+        undecoded = err.object  # without the BOM: ``start`` counts from there
+        line = undecoded.count(b'\n', 0, err.start) + 1
+        found = 'a UTF-16 file' if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            else f'byte {undecoded[err.start:err.start + 1]!r} ({err.reason})'
+        raise AnnotationError(path, line, f'expected UTF-8 (or ASCII) text, found {found}; '
+                              're-save the file as UTF-8') from None
+    # Universal newlines, as open() in text mode reads them.
+    lines = text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
+    return parse_dota_lines(lines, source=path, classes=classes)
+
+
+def format_dota_object(poly: np.ndarray, name: str, difficult: int, decimals: int = 2) -> str:
+    """One annotation line: ``x1 y1 ... x4 y4 name difficult`` with ``decimals`` digits."""
+    coords = ' '.join(f'{v:.{decimals}f}' for v in np.asarray(poly, dtype=np.float64).ravel())
+    return f'{coords} {name} {int(difficult)}'

@@ -1,0 +1,200 @@
+"""Cutting large DOTA images into fixed-size overlapping patches, as the official DOTA devkit
+(``ImgSplit``) does, at one or several scales.
+
+Facts kept from the devkit: windows of ``size`` px start every ``size - gap`` px and the last
+window of a row/column is moved back to end at the image border; images smaller than a window
+are zero-padded to ``size`` x ``size``; a patch is named ``<id>__<rate>__<x>___<y>`` (``x``,
+``y``: window origin in the rescaled image); an object whose polygon lies fully inside a window
+is copied, an object partly inside is clipped to the window (the clipped polygon is kept when
+it has 4 corners, a 5-corner one loses its shortest edge, more corners are dropped), and keeps
+its difficulty when at least ``iof_thr`` of its area is inside (IoF > 0.7 by default), else it
+is marked difficult ``2``. Differences: coordinates keep sub-pixel precision (the devkit
+truncates the input corners and the output coordinates to integers) and are clipped to
+``[0, size]`` (the devkit clamps to ``[1, size]``); the right/bottom edge of the last window is
+the image border (the devkit clips objects at ``width - 1`` / ``height - 1`` there).
+"""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from shapely.geometry import Polygon, box
+from shapely.geometry.polygon import orient
+
+from mmrsfm.datasets.formats.dota import DOTAObject, format_dota_object, read_dota_txt
+
+from .resumable import DoneMarkers, atomic_write_image, atomic_write_text, read_image
+
+#: Difficulty written for objects with less than ``iof_thr`` of their area inside the patch.
+TRUNCATED_DIFFICULTY = 2
+
+
+def _window_starts(length: int, size: int, step: int) -> List[int]:
+    starts, start = [], 0
+    while True:
+        if start + size >= length:
+            starts.append(max(length - size, 0))
+            return starts
+        starts.append(start)
+        start += step
+
+
+def sliding_windows(width: int, height: int, size: int = 1024, gap: int = 200) -> np.ndarray:
+    """Windows covering a ``width`` x ``height`` image, as ``(K, 4)`` int ``x0, y0, x1, y1``
+    (``x1 = min(x0 + size, width)``), column-major like the devkit.
+
+    Raises:
+        ValueError: if ``gap`` is not in ``[0, size)``.
+    """
+    if not 0 <= gap < size:
+        raise ValueError(f'gap must be in [0, size={size}), got {gap}')
+    step = size - gap
+    windows = [(x, y, min(x + size, width), min(y + size, height))
+               for x in _window_starts(width, size, step)
+               for y in _window_starts(height, size, step)]
+    return np.array(windows, dtype=np.int64).reshape(-1, 4)
+
+
+def _five_to_four(points: np.ndarray) -> np.ndarray:
+    # The devkit's poly5Topoly4: replace the shortest edge's two corners by its midpoint.
+    edges = np.linalg.norm(points - np.roll(points, -1, axis=0), axis=1)
+    i = int(np.argsort(edges)[0])
+    j = (i + 1) % 5
+    mid = (points[i] + points[j]) / 2
+    return np.array([mid if k == i else points[k] for k in range(5) if k != j])
+
+
+def _best_start(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    # The devkit's choose_best_pointorder_fit_another: cyclic shift closest to the original.
+    shifts = [np.roll(points, -k, axis=0) for k in range(4)]
+    return shifts[int(np.argmin([((s - reference)**2).sum() for s in shifts]))]
+
+
+def clip_object(poly: np.ndarray,
+                window: Sequence[int],
+                iof_thr: float = 0.7) -> Optional[Tuple[np.ndarray, bool]]:
+    """Part of an object inside a window, in window coordinates.
+
+    Args:
+        poly: (4, 2) corners in (rescaled) image pixels.
+        window: ``x0, y0, x1, y1`` of the window.
+        iof_thr: Minimum fraction of the object's area inside the window for it to keep its
+            difficulty.
+
+    Returns:
+        ``None`` if the object is outside the window (or degenerate, or clipped to more than
+        5 corners); else ``(corners (4, 2) relative to the window origin, truncated)`` where
+        ``truncated`` is True when the inside fraction is at most ``iof_thr``.
+    """
+    x0, y0, x1, y1 = (float(v) for v in window)
+    gt = Polygon(poly)
+    if not gt.is_valid:  # self-intersecting corner order: use the outline
+        gt = gt.convex_hull
+    if gt.area <= 0:
+        return None
+    inter = gt.intersection(box(x0, y0, x1, y1))
+    iof = inter.area / gt.area
+    if iof <= 0:
+        return None
+    origin = np.array([x0, y0])
+    if iof >= 1.0 - 1e-12:
+        return np.asarray(poly, dtype=np.float64) - origin, False
+    if not isinstance(inter, Polygon):
+        return None
+    points = np.array(orient(inter, sign=1).exterior.coords)[:-1]
+    if len(points) < 4 or len(points) > 5:
+        return None
+    if len(points) == 5:
+        points = _five_to_four(points)
+    points = _best_start(points, np.asarray(poly, dtype=np.float64)) - origin
+    points = np.clip(points, 0, [x1 - x0, y1 - y0])
+    return points, iof <= iof_thr
+
+
+def patch_name(img_id: str, rate: float, x: int, y: int) -> str:
+    """Devkit / mmrotate patch name ``<id>__<rate>__<x>___<y>``."""
+    return f'{img_id}__{rate}__{int(x)}___{int(y)}'
+
+
+def split_image(image: np.ndarray,
+                objects: Optional[Sequence[DOTAObject]],
+                img_id: str,
+                rate: float = 1.0,
+                size: int = 1024,
+                gap: int = 200,
+                iof_thr: float = 0.7,
+                padding: bool = True) -> Iterator[Tuple[str, np.ndarray, Optional[List[str]]]]:
+    """Cut one image (rescaled by ``rate``) into patches.
+
+    Args:
+        image: (H, W, 3) image.
+        objects: The image's objects, or ``None`` for an unlabelled image.
+        img_id: Image name without suffix.
+        rate: Scale applied to the image and the objects before cutting.
+
+    Yields:
+        ``(patch name, patch image (size, size, 3) when padded, annotation lines or None)``.
+    """
+    if rate != 1.0:
+        image = cv2.resize(image, None, fx=rate, fy=rate, interpolation=cv2.INTER_CUBIC)
+    height, width = image.shape[:2]
+    polys = [(o, o.poly * rate) for o in objects] if objects is not None else None
+    for x0, y0, x1, y1 in sliding_windows(width, height, size, gap):
+        patch = image[y0:y1, x0:x1]
+        if padding and patch.shape[:2] != (size, size):
+            padded = np.zeros((size, size) + image.shape[2:], dtype=image.dtype)
+            padded[:patch.shape[0], :patch.shape[1]] = patch
+            patch = padded
+        lines = None
+        if polys is not None:
+            lines = []
+            for obj, poly in polys:
+                clipped = clip_object(poly, (x0, y0, x1, y1), iof_thr)
+                if clipped is None:
+                    continue
+                corners, truncated = clipped
+                difficult = TRUNCATED_DIFFICULTY if truncated else obj.difficult
+                lines.append(format_dota_object(corners, obj.name, difficult))
+        yield patch_name(img_id, rate, x0, y0), patch, lines
+
+
+def split_image_file(img_path: str,
+                     ann_path: Optional[str],
+                     out_dir: str,
+                     rates: Sequence[float] = (1.0, ),
+                     size: int = 1024,
+                     gap: int = 200,
+                     iof_thr: float = 0.7,
+                     classes: Optional[Sequence[str]] = None,
+                     img_ext: str = '.png') -> int:
+    """Split one image file (and its annotation file) into ``out_dir/images`` (and
+    ``out_dir/annfiles``), skipping rates already finished in an earlier run.
+
+    Args:
+        ann_path: DOTA annotation file, or ``None`` for unlabelled (test) images.
+        classes: Allowed class names (errors name the file and line otherwise).
+
+    Returns:
+        The number of patches written in this call.
+    """
+    img_id = osp.splitext(osp.basename(img_path))[0]
+    markers = DoneMarkers(out_dir)
+    todo = [r for r in rates if not markers.is_done(f'{img_id}__{r}')]
+    if not todo:
+        return 0
+    objects = read_dota_txt(ann_path, classes).objects if ann_path is not None else None
+    image = read_image(img_path)
+    written = 0
+    for rate in todo:
+        names = []
+        for name, patch, lines in split_image(image, objects, img_id, rate, size, gap, iof_thr):
+            atomic_write_image(osp.join(out_dir, 'images', name + img_ext), patch)
+            if lines is not None:
+                atomic_write_text(osp.join(out_dir, 'annfiles', name + '.txt'),
+                                  ''.join(line + '\n' for line in lines))
+            names.append(name)
+        markers.mark(f'{img_id}__{rate}', names)
+        written += len(names)
+    return written

@@ -1,0 +1,31 @@
+"""SAMRS label generation: detection annotations -> SAM box prompts -> semantic PNGs and COCO-RLE
+instances, plus the prompt-study metrics and a reader of the authors' instance pickles.
+
+See ``docs/samrs_label_generation.md`` and ``tools/samrs/generate_labels.py``.
+"""
+from mmrsfm.utils.extras import require_extra
+
+require_extra('samrs', 'SAMRS label generation (mmrsfm.datatools.sam_labels)')
+
+from .annotations import (ANNOTATION_FORMATS, AnnotationError, ClassMapper, DetObject,  # noqa: E402
+                          load_objects, parse_dior_xml, parse_dota_txt, parse_fair1m_xml)
+from .authors_pickle import PickleLayoutError, read_instance_pickle  # noqa: E402
+from .coco import (build_coco, encode_mask, instance_annotation, merge_coco,  # noqa: E402
+                   subset_coco)
+from .generation import LabelGenerator, pair_images  # noqa: E402
+from .label_maps import (DEFAULT_OVERLAP_ORDER, OVERLAP_ORDERS, colorize, paint_order,  # noqa: E402
+                         render_semantic)
+from .metrics import InstanceIoU, intersection_union  # noqa: E402
+from .prompts import (BOX_PROMPTS, box_prompt, build_box_prompts, center_point,  # noqa: E402
+                      rhbox_from_polygon)
+from .sam_labeler import SAM_MODEL_TYPES, SamBoxLabeler, build_sam  # noqa: E402
+
+__all__ = [
+    'ANNOTATION_FORMATS', 'AnnotationError', 'ClassMapper', 'DetObject', 'load_objects',
+    'parse_dior_xml', 'parse_dota_txt', 'parse_fair1m_xml', 'PickleLayoutError',
+    'read_instance_pickle', 'build_coco', 'encode_mask', 'instance_annotation', 'merge_coco',
+    'subset_coco', 'LabelGenerator', 'pair_images', 'DEFAULT_OVERLAP_ORDER', 'OVERLAP_ORDERS',
+    'colorize', 'paint_order', 'render_semantic', 'InstanceIoU', 'intersection_union',
+    'BOX_PROMPTS', 'box_prompt', 'build_box_prompts', 'center_point', 'rhbox_from_polygon',
+    'SAM_MODEL_TYPES', 'SamBoxLabeler', 'build_sam'
+]
