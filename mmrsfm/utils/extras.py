@@ -3,7 +3,7 @@
 The core install (``pip install -e .``) is what training needs: the OpenMMLab stack and a few
 small packages. The offline data tools need more, installed by name::
 
-    pip install -e ".[curation]"    # OpticalRS-13M curation: imagehash, faiss, tifffile, scipy
+    pip install -e ".[curation]"    # OpticalRS-13M curation: imagehash, faiss, tifffile
     pip install -e ".[samrs]"       # SAMRS label generation: segment-anything
     pip install -e ".[deblora]"     # debLoRA feature clustering: scikit-learn
     pip install -e ".[conversion]"  # SpaceNet footprint rasterisation: scikit-image
@@ -25,7 +25,6 @@ EXTRAS: Dict[str, Dict[str, str]] = {
         'imagehash': 'imagehash',
         'faiss': 'faiss-cpu',
         'tifffile': 'tifffile',
-        'scipy': 'scipy',
     },
     'samrs': {
         'segment_anything': 'segment-anything'

@@ -14,16 +14,26 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 BLOCKER = '''
 import importlib.abc
+import importlib.machinery
 import sys
 
 BLOCKED = set({blocked!r})
 
 
-class _HideExtras(importlib.abc.MetaPathFinder):
+class _HideExtras(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    # A spec whose loading fails: `import x` raises, while importlib.util.find_spec (which torch
+    # uses to probe for optional packages) still gets an answer instead of an exception.
     def find_spec(self, name, path=None, target=None):
         if name.split('.')[0] in BLOCKED:
-            raise ModuleNotFoundError(f'No module named {{name!r}} (hidden by the test)', name=name)
+            return importlib.machinery.ModuleSpec(name, self)
         return None
+
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f'No module named {{spec.name!r}} (hidden by the test)',
+                                  name=spec.name)
+
+    def exec_module(self, module):
+        pass
 
 
 sys.meta_path.insert(0, _HideExtras())
@@ -72,12 +82,16 @@ def test_core_packages_import_without_any_extra(tmp_path):
 
 
 @pytest.mark.parametrize('extra,args', [
-    ('curation', ['tools/dataset_converters/curate_opticalrs.py', '--help']),
+    ('curation', ['tools/dataset_converters/curate_opticalrs.py', '--src', '{src}', '--out',
+                  '{out}']),
     ('samrs', ['tools/samrs/generate_labels.py', '--help']),
 ])
 def test_a_tool_without_its_extra_names_the_extra(tmp_path, extra, args):
+    (tmp_path / 'src').mkdir()
+    args = [a.format(src=tmp_path / 'src', out=tmp_path / 'out') for a in args]
     result = _run_without(tmp_path, set(EXTRAS[extra]), args)
     assert result.returncode != 0
+    assert not (tmp_path / 'out').exists(), 'the tool wrote output before checking its extra'
     last = result.stderr.strip().splitlines()[-1]
     assert 'MissingExtraError' in last and f'pip install "mmrsfm[{extra}]"' in last, last
     for requirement in EXTRAS[extra].values():
