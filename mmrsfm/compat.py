@@ -79,7 +79,12 @@ def mmengine_checkpoint_safe_globals() -> List[Any]:
     values) and ``ConfigDict`` values (``dataset_meta`` entries written in a config, e.g. class
     groups); ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects, which wrap
     numpy arrays and name their statistics methods through ``getattr``. numpy pickles arrays
-    through ``_reconstruct``, dtypes and scalar factories, whose module path moved from ``numpy.core`` to ``numpy._core`` in numpy 2.
+    through ``_reconstruct``, dtypes and scalar factories, whose module path moved from
+    ``numpy.core`` to ``numpy._core`` in numpy 2.
+
+    Returns:
+        list: Types and functions, some as ``(object, 'module.name')`` pairs naming them as
+        pickles do, in the form :func:`torch.serialization.add_safe_globals` takes.
     """
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
@@ -116,7 +121,12 @@ def allow_mmengine_checkpoint_types() -> None:
 
 
 def checkpoints_trusted() -> bool:
-    """Whether the user opted in to full (unsafe) unpickling of checkpoint files."""
+    """Whether the user opted in to full (unsafe) unpickling of checkpoint files.
+
+    Returns:
+        bool: True when the environment variable ``MMRSFM_TRUST_CHECKPOINTS`` is ``'1'`` (set
+        by :func:`trust_checkpoints` or the user).
+    """
     return os.environ.get(_TRUST_ENV, '0') == '1'
 
 
@@ -126,6 +136,13 @@ def trust_checkpoints(enabled: bool = True) -> Iterator[None]:
 
     Only for files you trust: unpickling can run arbitrary code. Legacy checkpoints that hold
     objects beyond tensors, numpy values and mmengine's ``HistoryBuffer`` need this.
+
+    Args:
+        enabled (bool): Trust checkpoints within the context; ``False`` forces weights-only
+            loading even where the environment trusts them. Defaults to True.
+
+    Yields:
+        None: The previous setting is restored when the context exits.
     """
     previous = os.environ.get(_TRUST_ENV)
     os.environ[_TRUST_ENV] = '1' if enabled else '0'
@@ -142,6 +159,20 @@ def load_from_local(filename: str, map_location: Any = None) -> Any:
     """mmengine's local-file loader with weights-only loading and an actionable error.
 
     (Named like mmengine's loader, whose name its log line prints.)
+
+    Args:
+        filename (str): The checkpoint file; ``~`` is expanded.
+        map_location (Any): Passed to :func:`torch.load` (a device, a string like ``'cpu'``, a
+            dict or a function). Defaults to None (where the tensors were saved).
+
+    Returns:
+        Any: The loaded checkpoint, usually a dict with ``state_dict`` and ``meta``.
+
+    Raises:
+        FileNotFoundError: If ``filename`` is not a file.
+        pickle.UnpicklingError: If the checkpoint holds objects weights-only loading refuses
+            and checkpoints are not trusted; the message names the file and the ways to trust
+            it.
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
@@ -258,6 +289,11 @@ def patch_on_import(name: str, patch: Callable[[ModuleType], None]) -> None:
 
     For fixes to optional, heavy upstream modules: ``import mmrsfm`` stays cheap and works
     without them. ``patch`` must be idempotent.
+
+    Args:
+        name (str): The full module name, e.g. ``'mmrotate.datasets.dota'``.
+        patch (Callable[[ModuleType], None]): Changes the module in place; called once when
+            the module is first imported (or now, if it is already imported).
     """
     module = sys.modules.get(name)
     if module is not None:
@@ -361,7 +397,11 @@ FIXES = {
 
 
 def apply_all() -> List[str]:
-    """Apply every fix once (idempotent); return the names of the fixes applied so far."""
+    """Apply every fix once (idempotent); return the names of the fixes applied so far.
+
+    Returns:
+        list[str]: The keys of :data:`FIXES` applied so far, in the order they were applied.
+    """
     for name, fix in FIXES.items():
         if name not in _APPLIED:
             fix()

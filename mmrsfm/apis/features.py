@@ -13,7 +13,20 @@ from mmengine.utils import ProgressBar
 
 
 def build_model_from_checkpoint(cfg: Config, checkpoint: str) -> torch.nn.Module:
-    """Build ``cfg.model`` in its toolbox's scope and load ``checkpoint`` (eval mode)."""
+    """Build ``cfg.model`` in its toolbox's scope and load ``checkpoint`` (eval mode).
+
+    The config's top-level ``data_preprocessor`` becomes the model's when the model config has
+    none, as mmengine's ``Runner`` does.
+
+    Args:
+        cfg (Config): The config; ``default_scope`` (``'mmpretrain'`` when unset) selects the
+            registry ``cfg.model`` is built from.
+        checkpoint (str): Path or URL of the weights, loaded onto the CPU with mmengine's
+            ``load_checkpoint``.
+
+    Returns:
+        torch.nn.Module: The model with the weights loaded, in eval mode.
+    """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmpretrain.registry import MODELS
     model_cfg = copy.deepcopy(cfg.model)
@@ -35,6 +48,23 @@ def extract_features(model: torch.nn.Module,
     The split's images go through the *test* pipeline (no augmentation) in dataset order. Features
     are the model's pre-logits (classifiers) or ``extract_feat`` output (debLoRA); labels are only
     read, never fed to the model.
+
+    Args:
+        model (torch.nn.Module): The model (e.g. from :func:`build_model_from_checkpoint`), with
+            a ``data_preprocessor`` and an ``extract_feat``; a model with a ``head`` is asked
+            for ``stage='pre_logits'``, and of a tuple of outputs the last one is kept.
+        cfg (Config): The config whose ``<split>_dataloader`` and test pipeline are used.
+        split (str): The dataloader to read, ``'train'``, ``'val'`` or ``'test'``.
+            Defaults to ``'train'``.
+        batch_size (int): Samples per forward pass. Defaults to 32.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Features (N, C) as float32 and labels (N,) as int64,
+        in dataset order.
+
+    Raises:
+        KeyError: If the config has no ``<split>_dataloader``.
+        ValueError: If that dataloader's dataset has no ``pipeline`` (a wrapped dataset).
     """
     key = f'{split}_dataloader'
     if key not in cfg:

@@ -66,7 +66,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         importlib.import_module(SUPPORTED_SCOPES[scope])
     except ImportError as err:
         raise ImportError(f'{path}: default_scope {scope!r} needs the {SUPPORTED_SCOPES[scope]} '
-                          f'package, which failed to import ({err}); run tools/setup_env.sh') from err
+                          f'package, which failed to import ({err}); run tools/setup_env.sh'
+                          ) from err
     return cfg
 
 
@@ -104,7 +105,14 @@ def merge_train_args(cfg: Config,
             start from scratch (e.g. the first run of a job that requeues itself) instead of
             stopping. Defaults to False.
 
+    Returns:
+        Config: ``cfg`` itself, updated.
+
     Raises:
+        RuntimeError: ``amp`` without a CUDA device.
+        ValueError: ``amp`` with an ``optim_wrapper.type`` other than ``OptimWrapper`` or
+            ``AmpOptimWrapper``, or ``auto_scale_lr`` without
+            ``auto_scale_lr.base_batch_size`` in the config.
         FileNotFoundError: ``resume='auto'`` finds no checkpoint in the work dir (and
             ``allow_fresh_start`` is False), or ``resume`` names a missing file.
     """
@@ -156,7 +164,24 @@ def merge_test_args(cfg: Config,
                     work_dir: Optional[str] = None,
                     out: Optional[str] = None,
                     launcher: str = 'none') -> Config:
-    """Point ``cfg`` at ``checkpoint`` for testing; optionally dump raw predictions to ``out``."""
+    """Point ``cfg`` at ``checkpoint`` for testing; optionally dump raw predictions to ``out``.
+
+    Args:
+        cfg (Config): The loaded config, updated in place.
+        config_path (str): Its file, used for the default work dir.
+        checkpoint (str): The weights to test (``cfg.load_from``).
+        work_dir (str, optional): ``--work-dir``. Defaults to None (config, then
+            ``./work_dirs/<config name>``).
+        out (str, optional): ``--out``: a ``.pkl`` file the raw predictions are dumped to by a
+            ``DumpResults`` metric added to the test evaluator. Defaults to None (no dump).
+        launcher (str): Job launcher. Defaults to ``'none'``.
+
+    Returns:
+        Config: ``cfg`` itself, updated.
+
+    Raises:
+        ValueError: If ``out`` does not end with ``.pkl`` or ``.pickle``.
+    """
     cfg.launcher = launcher
     _set_work_dir(cfg, config_path, work_dir)
     cfg.load_from = checkpoint

@@ -20,16 +20,29 @@ class DOTAMergedMetric(BaseMetric):
     dota_split.py``); any rates are undone. Ground truth comes from the full-image label files
     of the evaluated images (``<ann_dir>/<image>.txt``, e.g. ``data/DOTA/val/labelTxt``).
 
+    Reported keys: ``mAP`` and ``AP_<class>`` for each class with non-difficult ground truth,
+    in [0, 1] (see :func:`~mmrsfm.evaluation.functional.eval_dota_task1`).
+
     Args:
-        ann_dir: Folder of the full-image DOTA label files.
-        iou_thr: IoU threshold of a true positive (strictly above). Defaults to 0.5.
-        merge_iou_thr: IoU threshold of the class-wise NMS that merges patches. Defaults to 0.1.
-        use_07_metric: VOC07 11-point AP (the devkit's) or area AP. Defaults to True.
-        outfile_prefix: Folder to also write ``Task1_<class>.txt`` files to (optional).
-        collect_device: ``'cpu'`` or ``'gpu'``, as for mmengine metrics.
-        prefix: Metric name prefix. Defaults to ``'dota_full'``.
+        ann_dir (str): Folder of the full-image DOTA label files.
+        iou_thr (float): IoU threshold of a true positive (strictly above). Defaults to 0.5.
+        merge_iou_thr (float): IoU threshold of the class-wise rotated NMS that merges
+            patches. Defaults to 0.1.
+        use_07_metric (bool): VOC07 11-point AP (the devkit's) or, if False, area AP.
+            Defaults to True.
+        outfile_prefix (str, optional): Folder to also write the merged detections to as
+            ``Task1_<class>.txt`` files. Defaults to None (no files).
+        collect_device (str): ``'cpu'`` or ``'gpu'``, the device results are gathered on
+            across processes, as for mmengine metrics. Defaults to ``'cpu'``.
+        prefix (str, optional): Metric name prefix. Defaults to None (``'dota_full'``).
 
     Examples:
+        >>> from mmrotate.registry import METRICS
+        >>> metric = METRICS.build(
+        ...     dict(type='DOTAMergedMetric', ann_dir='data/DOTA/val/labelTxt'))
+        >>> metric.prefix
+        'dota_full'
+        >>> # in a config:
         >>> val_evaluator = dict(type='DOTAMergedMetric', ann_dir='data/DOTA/val/labelTxt')
     """
 
@@ -51,6 +64,14 @@ class DOTAMergedMetric(BaseMetric):
         self.outfile_prefix = outfile_prefix
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Store ``(img_id, bboxes, scores, labels)`` as numpy arrays per patch.
+
+        Args:
+            data_batch (dict): The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): The detector's outputs, each with ``img_id`` (the
+                patch name) and ``pred_instances`` holding ``bboxes`` (N, 5) rotated boxes or
+                (N, 8) quadrilaterals in patch pixels, ``scores`` (N,) and ``labels`` (N,).
+        """
         for sample in data_samples:
             pred = sample['pred_instances']
             arrays = []
@@ -60,6 +81,15 @@ class DOTAMergedMetric(BaseMetric):
             self.results.append((sample['img_id'], *arrays))
 
     def compute_metrics(self, results: list) -> dict:
+        """Merge the patches of every image and score the images against their label files.
+
+        Args:
+            results (list): The stored results of :meth:`process`, gathered from all
+                processes.
+
+        Returns:
+            dict: ``mAP`` and ``AP_<class>``, in [0, 1].
+        """
         classes = list(self.dataset_meta['classes'])
         merged = merge_patch_detections(results, len(classes), self.merge_iou_thr)
         if self.outfile_prefix:

@@ -17,15 +17,17 @@ def class_distance_report(features: np.ndarray, labels: np.ndarray,
     """Cosine distances (1 - cos) between class means and within tail classes.
 
     Args:
-        features: (N, C) features.
-        labels: (N,) class indices.
-        groups: ``{'head': [...], 'middle': [...], 'tail': [...]}`` class indices.
+        features (np.ndarray): Features (N, C), one row per sample.
+        labels (np.ndarray): Class indices (N,).
+        groups (dict[str, Sequence[int]]): ``{'head': [...], 'middle': [...], 'tail': [...]}``
+            class indices; only ``head`` and ``tail`` are used.
 
     Returns:
-        ``inter_head_tail``: mean distance between the means of every (head, tail) class pair;
-        ``inter_tail_tail``: mean over pairs of distinct tail classes; ``intra_tail``: mean over
-        tail classes of the mean distance of their samples to their class mean. Classes without
-        samples are skipped; a quantity with no pair is NaN.
+        dict[str, float]: ``inter_head_tail``: mean distance between the means of every
+        (head, tail) class pair; ``inter_tail_tail``: mean over pairs of distinct tail
+        classes; ``intra_tail``: mean over tail classes of the mean distance of their samples
+        to their class mean. Classes without samples are skipped; a quantity with no pair is
+        NaN.
     """
     features = np.asarray(features, dtype=np.float64)
     labels = np.asarray(labels)
@@ -42,7 +44,8 @@ def class_distance_report(features: np.ndarray, labels: np.ndarray,
         return float(np.mean(values)) if values else float('nan')
 
     return {
-        'inter_head_tail': mean_or_nan(distance(means[h], means[t]) for h, t in product(head, tail)),
+        'inter_head_tail': mean_or_nan(distance(means[h], means[t])
+                                       for h, t in product(head, tail)),
         'inter_tail_tail': mean_or_nan(distance(means[a], means[b])
                                        for a, b in combinations(tail, 2)),
         'intra_tail': mean_or_nan(

@@ -17,13 +17,28 @@ class LongTailF1(BaseMetric):
     computed on all test samples (what ``sklearn.metrics.f1_score(..., labels=group,
     average='macro')`` reports). Scores are in percent.
 
+    Reported keys: ``macro_f1`` (over the classes of all groups, or over all classes when the
+    groups are empty) and ``<group>_f1`` for each non-empty group.
+
     Args:
-        groups: ``{'head': [class indices], 'middle': [...], 'tail': [...]}``. If ``None``, the
-            dataset's metainfo must provide ``class_groups`` in the same form.
-        prefix: Metric name prefix. Defaults to ``'long-tail'``.
+        groups (dict[str, Sequence[int]], optional): ``{'head': [class indices], 'middle':
+            [...], 'tail': [...]}``; a group may be left out. Defaults to None: the dataset's
+            metainfo must then provide ``class_groups`` in the same form.
+        collect_device (str): ``'cpu'`` or ``'gpu'``, the device results are gathered on
+            across processes. Defaults to ``'cpu'``.
+        prefix (str, optional): Metric name prefix. Defaults to None (``'long-tail'``).
+
+    Raises:
+        ValueError: If ``groups`` names a group other than ``head``, ``middle``, ``tail``.
 
     Examples:
-        >>> val_evaluator = dict(type='LongTailF1', groups=dict(head=[0, 1], tail=[4]))
+        >>> import torch
+        >>> from mmpretrain.registry import METRICS
+        >>> metric = METRICS.build(dict(type='LongTailF1', groups=dict(head=[0], tail=[1])))
+        >>> metric.process(None, [dict(pred_label=torch.tensor([0]), gt_label=torch.tensor([0])),
+        ...                       dict(pred_label=torch.tensor([0]), gt_label=torch.tensor([1]))])
+        >>> {k: round(v, 2) for k, v in metric.compute_metrics(metric.results).items()}
+        {'macro_f1': 33.33, 'head_f1': 66.67, 'tail_f1': 0.0}
     """
     default_prefix = 'long-tail'
 
@@ -39,6 +54,13 @@ class LongTailF1(BaseMetric):
         self.groups = groups
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Store ``(predicted class, true class)`` per sample.
+
+        Args:
+            data_batch (dict): The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): The classifier's outputs, each with ``gt_label`` and
+                ``pred_label`` (else the argmax of ``pred_score`` is taken).
+        """
         for sample in data_samples:
             if 'pred_label' in sample:
                 pred = int(sample['pred_label'].reshape(-1)[0])
@@ -56,6 +78,18 @@ class LongTailF1(BaseMetric):
         return {name: [int(c) for c in groups.get(name, [])] for name in GROUP_NAMES}
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Macro-F1 overall and per group, in percent.
+
+        Args:
+            results (list): The ``(pred, label)`` pairs of :meth:`process`, gathered from all
+                processes.
+
+        Returns:
+            dict[str, float]: ``macro_f1`` and ``<group>_f1`` of each non-empty group.
+
+        Raises:
+            ValueError: If neither ``groups`` nor the dataset's ``class_groups`` is given.
+        """
         import torch
         from mmpretrain.evaluation import SingleLabelMetric
 

@@ -19,7 +19,22 @@ ClassSpec = Union[int, str, Sequence[str]]
 
 
 def resolve_class_names(spec: ClassSpec) -> Tuple[str, ...]:
-    """Class names from a count, a list of names, or a registered mmseg dataset type name."""
+    """Class names from a count, a list of names, or a registered mmseg dataset type name.
+
+    Args:
+        spec (int | str | Sequence[str]): A class count (names ``'0'``, ``'1'``, ...), the
+            type name of a registered mmseg dataset with ``METAINFO['classes']``, or the names.
+
+    Returns:
+        tuple[str, ...]: The class names, in label order.
+
+    Raises:
+        KeyError: If ``spec`` is a string that names no registered dataset with classes.
+
+    Examples:
+        >>> resolve_class_names(3)
+        ('0', '1', '2')
+    """
     if isinstance(spec, int):
         return tuple(str(i) for i in range(spec))
     if isinstance(spec, str):
@@ -41,13 +56,25 @@ class MultiSourceIoUMetric(IoUMetric):
     per-source mIoUs. Per-class tables are logged per source, then a summary table.
 
     Args:
-        source_classes: Ordered mapping source name -> its classes: a class count, a list of
-            class names, or the type name of a registered mmseg dataset whose ``METAINFO``
-            holds them (e.g. ``dict(sota='SOTADataset', sior='SIORDataset',
-            fast='FASTDataset')``).
-        source_key: Meta-information key naming a sample's source. Defaults to ``'source'``.
+        source_classes (Mapping[str, int | str | Sequence[str]]): Ordered mapping source name
+            -> its classes: a class count, a list of class names, or the type name of a
+            registered mmseg dataset whose ``METAINFO`` holds them (e.g.
+            ``dict(sota='SOTADataset', sior='SIORDataset', fast='FASTDataset')``).
+        source_key (str): Meta-information key naming a sample's source. Defaults to
+            ``'source'``.
         **kwargs: ``ignore_index`` (default 255), ``iou_metrics``, ``nan_to_num``, ``beta``,
             ``collect_device``, ``prefix`` as for mmseg's ``IoUMetric``.
+
+    Raises:
+        ValueError: If ``source_classes`` is empty, or ``format_only`` / ``output_dir`` is
+            given (the metric only evaluates).
+
+    Examples:
+        >>> from mmseg.registry import METRICS
+        >>> metric = METRICS.build(dict(type='MultiSourceIoUMetric',
+        ...                             source_classes=dict(sota=18, fast=['car', 'ship'])))
+        >>> {name: m.dataset_meta['classes'][:2] for name, m in metric.source_metrics.items()}
+        {'sota': ('0', '1'), 'fast': ('car', 'ship')}
     """
 
     def __init__(self,
@@ -69,7 +96,17 @@ class MultiSourceIoUMetric(IoUMetric):
             self.source_metrics[str(name)] = metric
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Store ``(source, area_intersect, area_union, area_pred, area_label)`` per sample."""
+        """Store ``(source, area_intersect, area_union, area_pred, area_label)`` per sample.
+
+        Args:
+            data_batch (dict): The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): The segmentor's outputs, each with
+                ``pred_sem_seg.data`` and ``gt_sem_seg.data`` (1, H, W) and the source under
+                ``source_key``.
+
+        Raises:
+            KeyError: If a sample's source is not one of ``source_classes``.
+        """
         for sample in data_samples:
             source = sample.get(self.source_key)
             if source not in self.source_metrics:
@@ -83,7 +120,19 @@ class MultiSourceIoUMetric(IoUMetric):
                 (source, *self.intersect_and_union(pred, label, num_classes, self.ignore_index)))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
-        """Per-source metrics (mmseg ``IoUMetric.compute_metrics``) and the mean mIoU."""
+        """Per-source metrics (mmseg ``IoUMetric.compute_metrics``) and the mean mIoU.
+
+        Args:
+            results (list[tuple]): The stored results of :meth:`process`, gathered from all
+                processes.
+
+        Returns:
+            dict[str, float]: ``<source>/<metric>`` for every source with samples, and
+            ``mIoU``, the mean of their mIoUs; in percent, rounded to 2 decimals.
+
+        Raises:
+            ValueError: If no source has samples.
+        """
         metrics: Dict[str, float] = OrderedDict()
         summary = PrettyTable(['source', 'images', 'mIoU', 'mAcc', 'aAcc'])
         per_source_miou = []

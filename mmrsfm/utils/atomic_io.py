@@ -27,8 +27,8 @@ def current_umask() -> int:
     Returns:
         int: The umask, e.g. ``0o022``.
     """
-    with contextlib.suppress(OSError, ValueError), open('/proc/self/status',
-                                                         encoding='ascii') as f:
+    with contextlib.suppress(OSError, ValueError), \
+            open('/proc/self/status', encoding='ascii') as f:
         for line in f:
             if line.startswith('Umask:'):
                 return int(line.split()[1], 8)
@@ -48,6 +48,12 @@ def atomic_open(path: str, mode: str = 'wb', **open_kwargs) -> Iterator[IO]:
         path (str): The final file path.
         mode (str): ``'wb'`` or ``'w'``. Defaults to ``'wb'``.
         **open_kwargs: Passed to :func:`os.fdopen` (e.g. ``encoding='utf-8'``, ``newline=''``).
+
+    Yields:
+        IO: The temporary file, open in ``mode``.
+
+    Raises:
+        ValueError: If ``mode`` is neither ``'w'`` nor ``'wb'``.
 
     Example:
         >>> with atomic_open('index.txt', 'w', encoding='utf-8') as f:

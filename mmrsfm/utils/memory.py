@@ -74,7 +74,17 @@ def saved_activation_bytes(forward: Callable[[], object],
 
 
 def autocast_context(dtype: Optional[torch.dtype], device_type: str = 'cpu'):
-    """``torch.autocast`` with ``dtype``, or a no-op context for ``None`` (fp32)."""
+    """``torch.autocast`` with ``dtype``, or a no-op context for ``None`` (fp32).
+
+    Args:
+        dtype (torch.dtype, optional): The autocast dtype (``torch.float16`` or
+            ``torch.bfloat16``); ``None`` runs in fp32.
+        device_type (str): The device type autocast applies to, ``'cpu'`` or ``'cuda'``.
+            Defaults to ``'cpu'``.
+
+    Returns:
+        contextlib.AbstractContextManager: ``torch.autocast`` or ``contextlib.nullcontext``.
+    """
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device_type, dtype=dtype)
@@ -83,6 +93,9 @@ def autocast_context(dtype: Optional[torch.dtype], device_type: str = 'cpu'):
 def model_state_bytes(model: torch.nn.Module) -> Dict[str, int]:
     """Bytes of a model's state in fp32 training with AdamW (also with AMP, whose optimizer
     keeps fp32 parameters and gradients).
+
+    Args:
+        model (torch.nn.Module): The model; parameters with ``requires_grad`` count as trainable.
 
     Returns:
         dict: ``params`` (4 bytes per parameter and buffer element), ``grads`` (4 per trainable

@@ -72,7 +72,6 @@ def stop_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-
 class WorkerError(RuntimeError):
     """An exception raised in a worker process whose class could not be pickled; its message
     holds the original type, message and traceback."""

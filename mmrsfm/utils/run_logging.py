@@ -78,6 +78,15 @@ class SetupLogFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` reaches the handler.
+
+        Args:
+            record (logging.LogRecord): The record to route.
+
+        Returns:
+            bool: ``False`` for a message starting with one of
+            :data:`FILE_ONLY_LOG_PREFIXES`, ``True`` otherwise.
+        """
         message = record.getMessage()
         return not message.startswith(FILE_ONLY_LOG_PREFIXES)
 
@@ -108,9 +117,18 @@ class QuietSetupLogsMixin:
     """
 
     def build_logger(self, *args, **kwargs) -> logging.Logger:
+        """Build the runner's logger as the base class does, then quiet its console handlers.
+
+        Args:
+            *args: Passed to the base class's ``build_logger``.
+            **kwargs: Passed to the base class's ``build_logger``.
+
+        Returns:
+            logging.Logger: The runner's logger, with a :class:`SetupLogFilter` on each console
+            handler.
+        """
         logger = super().build_logger(*args, **kwargs)  # type: ignore[misc]
         keep_setup_logs_in_file(logger)
         if logger.log_file is not None:
             logger.info(f'environment and config of this run: {logger.log_file}')
         return logger
-

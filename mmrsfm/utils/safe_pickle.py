@@ -104,6 +104,20 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.allowed, self.source, self.hint = allowed, source, hint
 
     def find_class(self, module: str, name: str) -> Any:
+        """Resolve the global ``module.name`` of the pickle if ``allowed`` lists it.
+
+        Args:
+            module (str): The module the pickle names.
+            name (str): The global's name in ``module``.
+
+        Returns:
+            Any: The replacement given in ``allowed``, or the imported global when it is
+            ``None``.
+
+        Raises:
+            pickle.UnpicklingError: If ``(module, name)`` is not allowed; the message names
+                the file (``source``) and the global.
+        """
         # Protocol < 3 writes Python 2 names (``__builtin__.set``); map them as pickle does.
         if (module, name) in _compat_pickle.NAME_MAPPING:
             module, name = _compat_pickle.NAME_MAPPING[(module, name)]

@@ -10,7 +10,23 @@ from mmrsfm.models.selfsup.selective_mae import patchify
 
 
 def unpatchify(patches: torch.Tensor, patch_size: int, rows: int, cols: int) -> torch.Tensor:
-    """(B, rows * cols, p * p * C) -> (B, C, rows * p, cols * p); inverse of ``patchify``."""
+    """(B, rows * cols, p * p * C) -> (B, C, rows * p, cols * p); inverse of ``patchify``.
+
+    Args:
+        patches (torch.Tensor): Patches in row-major order, shape (B, rows * cols, p * p * C),
+            each flattened as ``patchify`` does (pixel row, pixel column, channel).
+        patch_size (int): The patch side ``p`` in pixels.
+        rows (int): Patches per image column (image height / ``p``).
+        cols (int): Patches per image row (image width / ``p``).
+
+    Returns:
+        torch.Tensor: The images, shape (B, C, rows * p, cols * p).
+
+    Examples:
+        >>> x = torch.rand(2, 3, 32, 48)
+        >>> torch.equal(unpatchify(patchify(x, 16), 16, rows=2, cols=3), x)
+        True
+    """
     b, _, d = patches.shape
     c = d // patch_size**2
     x = patches.reshape(b, rows, cols, patch_size, patch_size, c)
@@ -22,12 +38,25 @@ def selection_panels(model, image: torch.Tensor, epochs: Sequence[int],
                      max_epochs: int) -> List[Dict[str, np.ndarray]]:
     """Panels per epoch for a SelectiveMAE ``model`` and a normalised image (1, C, H, W).
 
-    Returns, for each epoch, a dict of (H, W[, C]) arrays in the image's value range:
-    ``original``, ``hog`` (per-patch score map), ``visible`` and ``targets`` (the image shown
-    only at those patches, 0 elsewhere), ``reconstruction`` (visible patches from the image,
-    target patches predicted - de-normalised with each target patch's own mean/std when the
-    head normalises pixels - others 0), plus the ``stage`` name, the ``visible_tokens`` and
-    ``target_tokens`` indices (row-major patch numbers) and the ``patch_size``.
+    The model is put in eval mode and its token selector's epoch is set to each of ``epochs``
+    in turn (the selector keeps the last one).
+
+    Args:
+        model (SelectiveMAE): The pretraining model, with a ``token_selector``
+            (:class:`HOGTokenSelector`), ``select``, ``reconstruction`` and a ``head``.
+        image (torch.Tensor): One normalised image (as the data preprocessor outputs it),
+            shape (1, C, H, W) with H and W multiples of the patch size.
+        epochs (Sequence[int]): The PSTS epochs (0-based) to show, one row each.
+        max_epochs (int): The training length the PSTS schedule is spread over.
+
+    Returns:
+        list[dict]: For each epoch, a dict of (H, W[, C]) arrays in the image's value range:
+        ``original``, ``hog`` (per-patch score map), ``visible`` and ``targets`` (the image
+        shown only at those patches, 0 elsewhere), ``reconstruction`` (visible patches from the
+        image, target patches predicted - de-normalised with each target patch's own mean/std
+        when the head normalises pixels - others 0), plus the ``epoch``, the ``stage`` name,
+        the ``visible_tokens`` and ``target_tokens`` indices (row-major patch numbers) and the
+        ``patch_size``.
     """
     model.eval()
     selector = model.token_selector
@@ -40,8 +69,8 @@ def selection_panels(model, image: torch.Tensor, epochs: Sequence[int],
         selector.set_epoch(epoch, max_epochs)
         visible, targets, scores = model.select(image)
         pred, _ = model.reconstruction(image, visible, targets)
-        true_targets = torch.gather(patches, 1, targets[..., None].expand(-1, -1,
-                                                                           patches.shape[-1]))
+        true_targets = torch.gather(patches, 1,
+                                    targets[..., None].expand(-1, -1, patches.shape[-1]))
         if model.head.norm_pix:
             mean = true_targets.mean(-1, keepdim=True)
             std = (true_targets.var(-1, keepdim=True) + 1e-6).sqrt()

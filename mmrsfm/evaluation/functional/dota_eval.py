@@ -40,6 +40,15 @@ def load_task1_detections(det_dir: str,
 
     A missing class file means no detections of that class.
 
+    Args:
+        det_dir (str): Folder of the ``Task1_<class>.txt`` files.
+        classes (Sequence[str]): Class names, in label order. Defaults to
+            :data:`DOTA_V1_CLASSES` (the 15 DOTA-v1.0 classes).
+
+    Returns:
+        Detections: Image id -> per class (in ``classes`` order) an array (M, 9) of the 8
+        corner coordinates (pixels) and the score; only images with a detection appear.
+
     Raises:
         ValueError: naming the file and line of a malformed line.
     """
@@ -74,7 +83,16 @@ def load_dota_ground_truth(ann_dir: str,
     Objects with a non-zero difficulty go to ``bboxes_ignore`` / ``labels_ignore``.
 
     Args:
-        image_ids: Images to read (``<ann_dir>/<id>.txt``); defaults to every ``.txt`` file.
+        ann_dir (str): Folder of the full-image DOTA label files (``<id>.txt``).
+        classes (Sequence[str]): Class names, in label order. Defaults to
+            :data:`DOTA_V1_CLASSES`.
+        image_ids (Sequence[str], optional): Images to read (``<ann_dir>/<id>.txt``).
+            Defaults to None (every ``.txt`` file of ``ann_dir``, sorted).
+
+    Returns:
+        dict[str, dict]: Image id -> ``bboxes`` (N, 8) float64 corners in pixels and
+        ``labels`` (N,) int64 of the non-difficult objects, ``bboxes_ignore`` (K, 8) and
+        ``labels_ignore`` (K,) of the difficult ones.
     """
     if image_ids is None:
         image_ids = sorted(osp.splitext(osp.basename(p))[0]
@@ -98,6 +116,19 @@ def polygon_ious(polys1: np.ndarray, polys2: np.ndarray) -> np.ndarray:
     """IoU of (M, 8) and (N, 8) quadrilaterals (corners ``x1 y1 ... x4 y4``) as (M, N).
 
     A self-intersecting corner order is replaced by its convex hull.
+
+    Args:
+        polys1 (np.ndarray): Quadrilaterals (M, 8), corners in any orientation.
+        polys2 (np.ndarray): Quadrilaterals (N, 8).
+
+    Returns:
+        np.ndarray: IoUs (M, N) in [0, 1]; 0 where both polygons have no area.
+
+    Examples:
+        >>> square = np.array([[0, 0, 2, 0, 2, 2, 0, 2]])
+        >>> half = np.array([[1, 0, 2, 0, 2, 2, 1, 2]])
+        >>> polygon_ious(square, half)
+        array([[0.5]])
     """
     def to_polygons(quads: np.ndarray) -> np.ndarray:
         polys = shapely.polygons(np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2))
@@ -116,13 +147,14 @@ def match_detections(dets: np.ndarray, gt_boxes: np.ndarray, gt_hard: np.ndarray
     """Greedy matching of one image's detections of one class, in decreasing score order.
 
     Args:
-        dets: (M, 9) corners + score.
-        gt_boxes: (N, 8) non-difficult ground truth.
-        gt_hard: (K, 8) difficult ground truth.
+        dets (np.ndarray): Detections (M, 9): 8 corner coordinates + score.
+        gt_boxes (np.ndarray): Non-difficult ground truth (N, 8).
+        gt_hard (np.ndarray): Difficult ground truth (K, 8).
+        iou_thr (float): A detection matches a ground truth with IoU strictly above it.
 
     Returns:
-        (M, ) in the order of ``dets``: 1 true positive, 0 false positive, -1 ignored (matched a
-        difficult object).
+        np.ndarray: Outcomes (M,) int64 in the order of ``dets``: 1 true positive, 0 false
+        positive, -1 ignored (matched a difficult object).
     """
     result = np.zeros(len(dets), dtype=np.int64)
     gts = np.concatenate([gt_boxes, gt_hard]).reshape(-1, 8)
@@ -150,14 +182,18 @@ def eval_dota_task1(detections: Detections,
     """DOTA task-1 AP per class and mAP over full images.
 
     Args:
-        detections: See :data:`Detections`; images absent from it have no detections.
-        ground_truth: Image id -> dict from :func:`load_dota_ground_truth`; its images are the
-            evaluated set.
-        iou_thr: IoU threshold (the devkit's ``ovthresh``).
-        use_07_metric: VOC07 11-point AP (the devkit's task-1 setting) or area under the curve.
+        detections (Detections): See :data:`Detections`; images absent from it have no
+            detections.
+        ground_truth (dict[str, dict]): Image id -> dict from :func:`load_dota_ground_truth`;
+            its images are the evaluated set.
+        classes (Sequence[str]): Class names, in label order. Defaults to
+            :data:`DOTA_V1_CLASSES`.
+        iou_thr (float): IoU threshold (the devkit's ``ovthresh``). Defaults to 0.5.
+        use_07_metric (bool): VOC07 11-point AP (the devkit's task-1 setting) or, if False,
+            area under the curve. Defaults to True.
 
     Returns:
-        ``{'mAP': float, 'AP': {class: float}, 'num_gts': {class: int}}`` with APs in [0, 1];
+        dict: ``{'mAP': float, 'AP': {class: float}, 'num_gts': {class: int}}`` with APs in [0, 1];
         classes without non-difficult ground truth are absent from ``AP`` and the mAP.
 
     Raises:

@@ -52,6 +52,17 @@ RESULTS_GLOBALS = {
 def parse_patch_name(name: str) -> Tuple[str, float, int, int]:
     """``'P0003__0.5__824___0'`` -> ``('P0003', 0.5, 824, 0)``.
 
+    Args:
+        name (str): A patch name, file name or path (an image or ``.txt`` suffix is dropped).
+
+    Returns:
+        tuple[str, float, int, int]: The image id, the rescaling rate and the patch's
+        top-left corner ``x``, ``y`` in pixels of the rescaled image.
+
+    Examples:
+        >>> parse_patch_name('images/P0003__0.5__824___0.png')
+        ('P0003', 0.5, 824, 0)
+
     Raises:
         ValueError: if ``name`` is not a patch name of the splitter.
     """
@@ -65,7 +76,21 @@ def parse_patch_name(name: str) -> Tuple[str, float, int, int]:
 
 
 def patch_boxes_to_image(boxes: np.ndarray, x: int, y: int, rate: float) -> np.ndarray:
-    """Map (N, 5) rotated or (N, 8) quadrilateral boxes from patch to full-image pixels."""
+    """Map (N, 5) rotated or (N, 8) quadrilateral boxes from patch to full-image pixels.
+
+    Args:
+        boxes (np.ndarray): Boxes in patch pixels: (N, 5) ``cx, cy, w, h, angle`` (the angle
+            is kept) or (N, 8) corners.
+        x (int): Left edge of the patch in the rescaled image (pixels).
+        y (int): Top edge of the patch in the rescaled image (pixels).
+        rate (float): The rescaling rate the patch was cut at.
+
+    Returns:
+        np.ndarray: float64 boxes of the same shape, in full-image pixels.
+
+    Raises:
+        ValueError: If the boxes have neither 5 nor 8 values.
+    """
     boxes = np.asarray(boxes, dtype=np.float64).copy()
     if boxes.shape[-1] == 5:
         boxes[:, :2] += (x, y)
@@ -94,13 +119,17 @@ def merge_patch_detections(patches: Iterable[PatchDetections],
     """Merge patch detections into full-image detections.
 
     Args:
-        patches: Detections per patch (see :data:`PatchDetections`).
-        num_classes: Number of classes.
-        iou_thr: IoU threshold of the class-wise NMS.
+        patches (Iterable[PatchDetections]): Detections per patch (see
+            :data:`PatchDetections`).
+        num_classes (int): Number of classes; labels must lie in ``[0, num_classes)``.
+        iou_thr (float): IoU threshold of the class-wise NMS. Defaults to 0.1.
 
     Returns:
-        Image id -> per class an array (M, 6) or (M, 9): boxes in full-image pixels + score,
-        sorted by decreasing score.
+        dict[str, list[np.ndarray]]: Image id -> per class an array (M, 6) or (M, 9): boxes
+        in full-image pixels + score, sorted by decreasing score.
+
+    Raises:
+        ValueError: If a patch name is malformed or a label is out of range.
     """
     collected: Dict[str, list] = defaultdict(list)
     for name, boxes, scores, labels in patches:
@@ -132,7 +161,16 @@ def merge_patch_detections(patches: Iterable[PatchDetections],
 
 
 def to_quadrilaterals(boxes: np.ndarray) -> np.ndarray:
-    """(N, 5) rotated boxes (radians) -> (N, 8) corners; (N, 8) is returned unchanged."""
+    """(N, 5) rotated boxes (radians) -> (N, 8) corners; (N, 8) is returned unchanged.
+
+    Args:
+        boxes (np.ndarray): (N, 5) ``cx, cy, w, h, angle`` with the angle in radians, or
+            (N, 8) corners.
+
+    Returns:
+        np.ndarray: float64 corners (N, 8) ``x1 y1 ... x4 y4``, in the order of mmrotate's
+        ``rbox2qbox``.
+    """
     boxes = np.asarray(boxes, dtype=np.float64)
     if boxes.shape[-1] == 8:
         return boxes
@@ -151,8 +189,16 @@ def write_task1_files(merged: Dict[str, List[np.ndarray]],
     """Write DOTA task-1 files ``Task1_<class>.txt`` (``<image id> <score> x1 y1 ... x4 y4``
     per detection), optionally zipped for the evaluation server.
 
+    Args:
+        merged (dict[str, list[np.ndarray]]): Output of :func:`merge_patch_detections`.
+        classes (Sequence[str]): Class names, in label order; one file per class is written,
+            empty when it has no detection.
+        out_dir (str): Folder of the files (created if needed).
+        zip_name (str, optional): Name of a zip of the files in ``out_dir``, e.g.
+            ``'Task1.zip'``. Defaults to None (no zip).
+
     Returns:
-        The written file paths (the zip last, when requested).
+        list[str]: The written file paths (the zip last, when requested).
     """
     lines: Dict[str, List[str]] = {c: [] for c in classes}
     for img_id in sorted(merged):
@@ -188,7 +234,7 @@ def load_results(path: str, trusted: bool = False) -> list:
             Defaults to False.
 
     Returns:
-        One entry per image (see :func:`detections_from_results`).
+        list: One entry per image (see :func:`detections_from_results`).
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -219,6 +265,13 @@ def detections_from_results(results: Sequence[dict]) -> List[PatchDetections]:
     """Patch detections from the predictions dumped by ``tools/test.py --out preds.pkl``
     (mmengine ``DumpResults``: one dict per image with ``img_id``/``img_path`` and
     ``pred_instances`` holding ``bboxes``, ``scores``, ``labels``).
+
+    Args:
+        results (Sequence[dict]): The dumped predictions, e.g. from :func:`load_results`.
+
+    Returns:
+        list[PatchDetections]: Per image its name (``img_id``, else the file name of
+        ``img_path``) and the boxes, scores and labels as numpy arrays.
 
     Raises:
         ValueError: naming the entry index if it lacks predictions.
