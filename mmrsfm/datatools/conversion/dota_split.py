@@ -45,6 +45,17 @@ def sliding_windows(width: int, height: int, size: int = 1024, gap: int = 200) -
     """Windows covering a ``width`` x ``height`` image, as ``(K, 4)`` int ``x0, y0, x1, y1``
     (``x1 = min(x0 + size, width)``), column-major like the devkit.
 
+    Args:
+        width (int): Image width in pixels.
+        height (int): Image height in pixels.
+        size (int): Side of a window in pixels. Defaults to 1024.
+        gap (int): Overlap of neighbouring windows in pixels; windows start every
+            ``size - gap`` pixels. Defaults to 200.
+
+    Returns:
+        np.ndarray: ``(K, 4)`` int64 windows ``x0, y0, x1, y1`` in pixels, all ``y`` of the
+        first column before those of the next.
+
     Raises:
         ValueError: if ``gap`` is not in ``[0, size)``.
     """
@@ -78,15 +89,16 @@ def clip_object(poly: np.ndarray,
     """Part of an object inside a window, in window coordinates.
 
     Args:
-        poly: (4, 2) corners in (rescaled) image pixels.
-        window: ``x0, y0, x1, y1`` of the window.
-        iof_thr: Minimum fraction of the object's area inside the window for it to keep its
-            difficulty.
+        poly (np.ndarray): ``(4, 2)`` corners ``x, y`` in (rescaled) image pixels.
+        window (Sequence[int]): ``x0, y0, x1, y1`` of the window in image pixels.
+        iof_thr (float): Minimum fraction of the object's area inside the window for it to
+            keep its difficulty. Defaults to 0.7.
 
     Returns:
-        ``None`` if the object is outside the window (or degenerate, or clipped to more than
-        5 corners); else ``(corners (4, 2) relative to the window origin, truncated)`` where
-        ``truncated`` is True when the inside fraction is at most ``iof_thr``.
+        tuple[np.ndarray, bool] | None: ``None`` if the object is outside the window (or
+        degenerate, or clipped to more than 5 corners); else ``(corners, truncated)``:
+        ``(4, 2)`` float64 corners in pixels relative to the window origin, and ``True`` when
+        the inside fraction is at most ``iof_thr``.
     """
     x0, y0, x1, y1 = (float(v) for v in window)
     gt = Polygon(poly)
@@ -114,7 +126,17 @@ def clip_object(poly: np.ndarray,
 
 
 def patch_name(img_id: str, rate: float, x: int, y: int) -> str:
-    """Devkit / mmrotate patch name ``<id>__<rate>__<x>___<y>``."""
+    """Devkit / mmrotate patch name ``<id>__<rate>__<x>___<y>``.
+
+    Args:
+        img_id (str): Image name without suffix.
+        rate (float): Scale the image was resized by before cutting.
+        x (int): Window origin ``x`` in the rescaled image, in pixels.
+        y (int): Window origin ``y`` in the rescaled image, in pixels.
+
+    Returns:
+        str: The patch name (without suffix), e.g. ``P0000__1.0__824___0``.
+    """
     return f'{img_id}__{rate}__{int(x)}___{int(y)}'
 
 
@@ -129,13 +151,23 @@ def split_image(image: np.ndarray,
     """Cut one image (rescaled by ``rate``) into patches.
 
     Args:
-        image: (H, W, 3) image.
-        objects: The image's objects, or ``None`` for an unlabelled image.
-        img_id: Image name without suffix.
-        rate: Scale applied to the image and the objects before cutting.
+        image (np.ndarray): ``(H, W, 3)`` image (or ``(H, W)``).
+        objects (Sequence[DOTAObject], optional): The image's objects, with corners in image
+            pixels, or ``None`` for an unlabelled image.
+        img_id (str): Image name without suffix.
+        rate (float): Scale applied to the image and the objects before cutting.
+            Defaults to 1.0.
+        size (int): Side of a patch in pixels. Defaults to 1024.
+        gap (int): Overlap of neighbouring patches in pixels. Defaults to 200.
+        iof_thr (float): Minimum fraction of an object's area inside a patch for it to keep
+            its difficulty (else it is marked ``2``). Defaults to 0.7.
+        padding (bool): Whether to zero-pad border patches smaller than ``size`` x ``size``.
+            Defaults to True.
 
     Yields:
-        ``(patch name, patch image (size, size, 3) when padded, annotation lines or None)``.
+        tuple[str, np.ndarray, list[str] | None]: The patch name, the patch image
+        (``(size, size, 3)`` when padded) and its DOTA annotation lines (``None`` when
+        ``objects`` is ``None``).
     """
     if rate != 1.0:
         image = cv2.resize(image, None, fx=rate, fy=rate, interpolation=cv2.INTER_CUBIC)
@@ -173,11 +205,27 @@ def split_image_file(img_path: str,
     ``out_dir/annfiles``), skipping rates already finished in an earlier run.
 
     Args:
-        ann_path: DOTA annotation file, or ``None`` for unlabelled (test) images.
-        classes: Allowed class names (errors name the file and line otherwise).
+        img_path (str): Path of the image; its stem is the image id of the patch names.
+        ann_path (str, optional): DOTA annotation file, or ``None`` for unlabelled (test)
+            images.
+        out_dir (str): Output folder; patches go to ``images/``, annotations to
+            ``annfiles/`` and completion markers to ``.done/``.
+        rates (Sequence[float]): Scales to cut the image at. Defaults to ``(1.0, )``.
+        size (int): Side of a patch in pixels. Defaults to 1024.
+        gap (int): Overlap of neighbouring patches in pixels. Defaults to 200.
+        iof_thr (float): Minimum fraction of an object's area inside a patch for it to keep
+            its difficulty. Defaults to 0.7.
+        classes (Sequence[str], optional): Allowed class names (errors name the file and line
+            otherwise); ``None`` accepts any name. Defaults to None.
+        img_ext (str): Suffix (and format) of the written patches. Defaults to '.png'.
 
     Returns:
-        The number of patches written in this call.
+        int: The number of patches written in this call (0 when every rate was already done).
+
+    Raises:
+        FileNotFoundError: If the image or the annotation file does not exist.
+        ValueError: If the image cannot be read or a patch cannot be encoded, or (as an
+            ``AnnotationError``) naming the file and line of a malformed annotation.
     """
     img_id = osp.splitext(osp.basename(img_path))[0]
     markers = DoneMarkers(out_dir)

@@ -22,7 +22,11 @@ def isaid_patch_names(image_id: str, box: tuple) -> tuple:
     ``P0000_<y0>_<y1>_<x0>_<x1>.png`` and ``..._instance_color_RGB.png``.
 
     Args:
-        box: ``(x0, y0, x1, y1)`` of the patch in the image.
+        image_id (str): Image name without suffix, e.g. ``P0000``.
+        box (tuple): ``(x0, y0, x1, y1)`` of the patch in the image, in pixels.
+
+    Returns:
+        tuple: ``(image file name, label file name)``, both ``str``.
     """
     x0, y0, x1, y1 = box
     stem = f'{image_id}_{y0}_{y1}_{x0}_{x1}'

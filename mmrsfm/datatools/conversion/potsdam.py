@@ -30,6 +30,12 @@ _TILE_RE = re.compile(r'top_potsdam_(\d+)_(\d+)_(RGB|label)', re.IGNORECASE)
 def potsdam_tile(filename: str) -> Tuple[str, str]:
     """``top_potsdam_2_10_label_noBoundary.tif`` -> ``('2_10', 'label')``.
 
+    Args:
+        filename (str): File name (or path) of a released Potsdam tile.
+
+    Returns:
+        Tuple[str, str]: The tile id ``'<i>_<j>'`` and the kind, ``'rgb'`` or ``'label'``.
+
     Raises:
         ValueError: naming the file if it is not a Potsdam RGB or label tile.
     """
@@ -41,5 +47,12 @@ def potsdam_tile(filename: str) -> Tuple[str, str]:
 
 
 def potsdam_split(tile: str) -> str:
-    """``'train'`` or ``'val'`` for a tile id, as mmseg's converter splits them."""
+    """``'train'`` or ``'val'`` for a tile id, as mmseg's converter splits them.
+
+    Args:
+        tile (str): Tile id ``'<i>_<j>'``, as :func:`potsdam_tile` returns it.
+
+    Returns:
+        str: ``'train'`` for a tile of ``POTSDAM_TRAIN_TILES``, else ``'val'``.
+    """
     return 'train' if tile in POTSDAM_TRAIN_TILES else 'val'

@@ -15,7 +15,15 @@ from mmrsfm.utils.atomic_io import (atomic_write_bytes, atomic_write_json,  # no
 
 
 def atomic_write_image(path: str, image: np.ndarray) -> None:
-    """Encode ``image`` (BGR or single-channel, uint8) by the suffix of ``path``, atomically."""
+    """Encode ``image`` (BGR or single-channel, uint8) by the suffix of ``path``, atomically.
+
+    Args:
+        path (str): Output file; its suffix picks the format (PNG when it has none).
+        image (np.ndarray): ``(H, W, 3)`` BGR or ``(H, W)`` uint8 image.
+
+    Raises:
+        ValueError: Naming the file if OpenCV cannot encode the image.
+    """
     try:
         ok, buf = cv2.imencode(osp.splitext(path)[1] or '.png', np.ascontiguousarray(image))
     except cv2.error:
@@ -26,7 +34,19 @@ def atomic_write_image(path: str, image: np.ndarray) -> None:
 
 
 def read_image(path: str, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
-    """Read an image with OpenCV; a missing or unreadable file raises an error naming it."""
+    """Read an image with OpenCV; a missing or unreadable file raises an error naming it.
+
+    Args:
+        path (str): Image file.
+        flags (int): ``cv2.imread`` flags. Defaults to ``cv2.IMREAD_COLOR`` (3-channel BGR).
+
+    Returns:
+        np.ndarray: The image, ``(H, W, 3)`` BGR uint8 with the default flags.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If the file is not a readable image.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: image file not found')
     image = cv2.imread(path, flags)
@@ -42,7 +62,7 @@ class DoneMarkers:
     on the next run and a finished one is skipped.
 
     Args:
-        out_dir: Output folder of the tool.
+        out_dir (str): Output folder of the tool; markers go to its ``.done`` subfolder.
     """
 
     def __init__(self, out_dir: str) -> None:
@@ -52,11 +72,37 @@ class DoneMarkers:
         return osp.join(self.folder, key.replace(os.sep, '_'))
 
     def is_done(self, key: str) -> bool:
+        """Whether the item ``key`` was marked as finished.
+
+        Args:
+            key (str): Item key (path separators are replaced by ``_`` in the marker name).
+
+        Returns:
+            bool: True if the marker file of ``key`` exists.
+        """
         return osp.isfile(self._path(key))
 
     def mark(self, key: str, info: Any = None) -> None:
+        """Mark the item ``key`` as finished; call it after all its outputs are written.
+
+        Args:
+            key (str): Item key.
+            info (Any): JSON-serialisable details kept in the marker (e.g. the names of the
+                written files), read back by :meth:`load`. Defaults to None.
+        """
         atomic_write_json(self._path(key), info)
 
     def load(self, key: str) -> Any:
+        """The ``info`` stored by :meth:`mark` for ``key``.
+
+        Args:
+            key (str): Item key.
+
+        Returns:
+            Any: The JSON value written by :meth:`mark`.
+
+        Raises:
+            FileNotFoundError: If ``key`` was never marked.
+        """
         with open(self._path(key)) as f:
             return json.load(f)

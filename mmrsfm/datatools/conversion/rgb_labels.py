@@ -17,12 +17,18 @@ def rgb_to_index(label_rgb: np.ndarray,
     """Map each pixel's colour to its index in ``palette``.
 
     Args:
-        label_rgb: (H, W, 3) uint8 label image in **RGB** order.
-        palette: Colour of index ``i`` at position ``i``, RGB.
-        unknown_value: Value written where the colour is not in the palette.
+        label_rgb (np.ndarray): ``(H, W, 3)`` uint8 label image in **RGB** order.
+        palette (Sequence[Tuple[int, int, int]]): Colour of index ``i`` at position ``i``,
+            RGB; at most 256 colours, all different.
+        unknown_value (int): Value written where the colour is not in the palette.
+            Defaults to 255.
 
     Returns:
-        ``((H, W) uint8 index map, number of pixels with an unknown colour)``.
+        Tuple[np.ndarray, int]: The ``(H, W)`` uint8 index map and the number of pixels with
+        an unknown colour.
+
+    Raises:
+        ValueError: If ``label_rgb`` is not ``(H, W, 3)`` or the palette repeats a colour.
     """
     if label_rgb.ndim != 3 or label_rgb.shape[2] != 3:
         raise ValueError(f'expected an (H, W, 3) colour label, got shape {label_rgb.shape}')

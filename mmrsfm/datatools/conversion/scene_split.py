@@ -20,8 +20,17 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
 def scan_scene_folder(root: str) -> Tuple[List[str], Dict[str, List[str]]]:
     """Class names (sorted sub-folders) and their image files (sorted, relative to ``root``).
 
+    Hidden folders and a ``splits`` folder (where the split files are written) are not classes.
+
+    Args:
+        root (str): Dataset folder laid out as ``<root>/<Class>/<image>``.
+
+    Returns:
+        Tuple[List[str], Dict[str, List[str]]]: The sorted class names, and for each class its
+        sorted image paths ``'<Class>/<file>'`` relative to ``root``.
+
     Raises:
-        FileNotFoundError: if ``root`` has no class folders.
+        FileNotFoundError: if ``root`` does not exist or has no class folders.
         ValueError: naming a class folder without images.
     """
     if not osp.isdir(root):
@@ -48,13 +57,17 @@ def stratified_split(files: Dict[str, List[str]],
     """Split every class at ``train_ratio``.
 
     Args:
-        files: Class name -> its image paths.
-        classes: Class names in label order.
-        train_ratio: Fraction of each class for training, in (0, 1).
-        seed: Seed of the permutation.
+        files (Dict[str, List[str]]): Class name -> its image paths.
+        classes (Sequence[str]): Class names in label order (label ``i`` is ``classes[i]``).
+        train_ratio (float): Fraction of each class for training, in (0, 1).
+        seed (int): Seed of the permutation. Defaults to 0.
 
     Returns:
-        ``(train lines, test lines)``, each ``'<relative path> <label>'``.
+        Tuple[List[str], List[str]]: The train lines and the test lines, each
+        ``'<relative path> <label>'``, grouped by class in label order.
+
+    Raises:
+        ValueError: If ``train_ratio`` is not in (0, 1) or a class has fewer than 2 images.
     """
     if not 0 < train_ratio < 1:
         raise ValueError(f'train_ratio must be in (0, 1), got {train_ratio}')
@@ -72,5 +85,13 @@ def stratified_split(files: Dict[str, List[str]],
 
 
 def split_dir_name(train_percent: float, seed: int) -> str:
-    """Folder of one split under ``<root>/splits``: ``tr20_seed0`` for 20 %, seed 0."""
+    """Folder of one split under ``<root>/splits``: ``tr20_seed0`` for 20 %, seed 0.
+
+    Args:
+        train_percent (float): Training share in percent (e.g. ``20`` or ``12.5``).
+        seed (int): Seed of the split.
+
+    Returns:
+        str: ``'tr<percent>_seed<seed>'``, the percent without trailing zeros.
+    """
     return f'tr{train_percent:g}_seed{seed}'

@@ -12,7 +12,20 @@ from .resumable import atomic_write_image
 
 
 def window_starts(length: int, size: int, stride: int) -> List[int]:
-    """Start offsets of windows of ``size`` every ``stride`` px covering ``length`` px."""
+    """Start offsets of windows of ``size`` every ``stride`` px covering ``length`` px.
+
+    Args:
+        length (int): Length to cover (image width or height) in pixels.
+        size (int): Window side in pixels.
+        stride (int): Step between window starts in pixels.
+
+    Returns:
+        List[int]: Increasing start offsets in pixels; the last window ends at ``length``
+        (``[0]`` when ``length <= size``).
+
+    Raises:
+        ValueError: If ``size`` or ``stride`` is not positive.
+    """
     if stride <= 0 or size <= 0:
         raise ValueError(f'size and stride must be positive, got {size}, {stride}')
     if length <= size:
@@ -41,11 +54,19 @@ def crop_patches(image: np.ndarray,
     """Yield ``((x0, y0, x1, y1), image patch, label patch or None)``, row-major.
 
     Args:
-        image: (H, W, C) tile.
-        label: (H, W) index label of the tile, or ``None``.
-        size: Patch side in pixels.
-        stride: Step between windows in pixels (``size - overlap``).
-        label_pad: Label value of padding (the ignore index).
+        image (np.ndarray): ``(H, W, C)`` tile.
+        label (np.ndarray, optional): ``(H, W)`` index label of the tile, or ``None``.
+        size (int): Patch side in pixels.
+        stride (int): Step between windows in pixels (``size - overlap``).
+        label_pad (int): Label value of padding (the ignore index). Defaults to 255.
+
+    Yields:
+        Tuple[Tuple[int, int, int, int], np.ndarray, np.ndarray | None]: The window
+        ``(x0, y0, x1, y1)`` in pixels of the (padded) tile, the ``(size, size, C)`` image
+        patch and the ``(size, size)`` label patch (``None`` without a label).
+
+    Raises:
+        ValueError: If ``label`` and ``image`` differ in height or width.
     """
     if label is not None and label.shape[:2] != image.shape[:2]:
         raise ValueError(f'label shape {label.shape[:2]} differs from image shape '
@@ -69,12 +90,19 @@ def write_patches(image: np.ndarray,
     """Crop a tile and write every patch (atomically) to the paths given by ``paths(box)``.
 
     Args:
-        image: (H, W, 3) BGR tile.
-        label: (H, W) uint8 index label or ``None``.
-        paths: ``(x0, y0, x1, y1)`` -> ``(image path, label path or None)``.
+        image (np.ndarray): ``(H, W, 3)`` BGR tile.
+        label (np.ndarray, optional): ``(H, W)`` uint8 index label or ``None``.
+        size (int): Patch side in pixels.
+        stride (int): Step between windows in pixels (``size - overlap``).
+        paths (Callable): ``(x0, y0, x1, y1)`` -> ``(image path, label path or None)``; the
+            suffix of a path picks the image format.
+        label_pad (int): Label value of padding (the ignore index). Defaults to 255.
 
     Returns:
-        Number of patches written.
+        int: Number of patches written.
+
+    Raises:
+        ValueError: If the label and image shapes differ or a patch cannot be encoded.
     """
     count = 0
     for box, img_patch, lbl_patch in crop_patches(image, label, size, stride, label_pad):

@@ -32,7 +32,16 @@ GeoTransform = Tuple[float, float, float, float, float, float]
 
 
 def read_geotransform(tif_path: str) -> Optional[GeoTransform]:
-    """Affine pixel -> geo transform of a GeoTIFF (``None`` when it has no georeferencing)."""
+    """Affine pixel -> geo transform of a GeoTIFF (``None`` when it has no georeferencing).
+
+    Args:
+        tif_path (str): GeoTIFF file.
+
+    Returns:
+        GeoTransform | None: ``(a, b, c, d, e, f)`` with ``x_geo = a + b * col + c * row`` and
+        ``y_geo = d + e * col + f * row`` (pixel corner coordinates), or ``None`` when the
+        file has neither ``ModelPixelScale`` + ``ModelTiepoint`` nor ``ModelTransformation``.
+    """
     with Image.open(tif_path) as image:
         tags = getattr(image, 'tag_v2', {})
         scale, tie = tags.get(_MODEL_PIXEL_SCALE), tags.get(_MODEL_TIEPOINT)
@@ -48,7 +57,17 @@ def read_geotransform(tif_path: str) -> Optional[GeoTransform]:
 
 
 def geo_to_pixel(coords: np.ndarray, transform: GeoTransform) -> np.ndarray:
-    """(N, 2) geo ``x, y`` -> (N, 2) continuous pixel ``col, row`` by inverting ``transform``."""
+    """(N, 2) geo ``x, y`` -> (N, 2) continuous pixel ``col, row`` by inverting ``transform``.
+
+    Args:
+        coords (np.ndarray): ``(N, 2)`` (or ``(N, 3)``, the third column ignored) geo
+            coordinates ``x, y`` in the CRS of ``transform``.
+        transform (GeoTransform): Pixel -> geo transform, as :func:`read_geotransform`
+            returns it.
+
+    Returns:
+        np.ndarray: ``(N, 2)`` float64 continuous pixel coordinates ``col, row``.
+    """
     a, b, c, d, e, f = transform
     inv = np.linalg.inv(np.array([[b, c], [e, f]]))
     return (np.asarray(coords, dtype=np.float64)[:, :2] - [a, d]) @ inv.T
@@ -69,16 +88,19 @@ def rasterize_footprints(geojson: dict,
     """Burn a FeatureCollection's polygons into a ``uint8`` mask of ``shape_hw``.
 
     Args:
-        geojson: Parsed GeoJSON (``FeatureCollection``).
-        shape_hw: ``(height, width)`` of the tile.
-        transform: Pixel -> geo transform; ``None`` means coordinates are pixels already.
-        source: Name used in errors.
+        geojson (dict): Parsed GeoJSON (``FeatureCollection``).
+        shape_hw (Tuple[int, int]): ``(height, width)`` of the tile in pixels.
+        transform (GeoTransform, optional): Pixel -> geo transform; ``None`` means
+            coordinates are pixels already. Defaults to None.
+        source (str): Name used in errors (e.g. the GeoJSON path). Defaults to '<geojson>'.
 
     Returns:
-        (H, W) mask, 1 inside footprints, 0 elsewhere.
+        np.ndarray: ``(H, W)`` uint8 mask, 1 inside footprints, 0 elsewhere.
 
     Raises:
-        ValueError: naming ``source`` and the feature index of an unreadable geometry.
+        ValueError: naming ``source`` if ``geojson`` is not a FeatureCollection, or naming
+            ``source`` and the feature index of an unreadable geometry.
+        MissingExtraError: If scikit-image (the ``conversion`` extra) is not installed.
     """
     if geojson.get('type') != 'FeatureCollection':
         raise ValueError(f'{source}: expected a GeoJSON FeatureCollection, got '
@@ -110,7 +132,17 @@ def rasterize_footprints(geojson: dict,
 
 
 def read_geojson(path: str) -> dict:
-    """Load a GeoJSON file; malformed JSON raises an error naming the file and line."""
+    """Load a GeoJSON file; malformed JSON raises an error naming the file and line.
+
+    Args:
+        path (str): GeoJSON file (UTF-8).
+
+    Returns:
+        dict: The parsed JSON document.
+
+    Raises:
+        ValueError: Naming the file and line of malformed JSON.
+    """
     with open(path, encoding='utf-8') as f:
         try:
             return json.load(f)
@@ -119,7 +151,17 @@ def read_geojson(path: str) -> dict:
 
 
 def spacenet_tile_id(filename: str) -> str:
-    """``3band_AOI_1_RIO_img123.tif`` / ``Geo_AOI_1_RIO_img123.geojson`` -> ``img123``."""
+    """``3band_AOI_1_RIO_img123.tif`` / ``Geo_AOI_1_RIO_img123.geojson`` -> ``img123``.
+
+    Args:
+        filename (str): File name (or path) of a SpaceNet image or GeoJSON file.
+
+    Returns:
+        str: The tile id ``img<N>``, shared by a tile's image and footprints.
+
+    Raises:
+        ValueError: Naming the file if it has no ``img<N>`` in its name.
+    """
     match = re.search(r'(img\d+)', filename)
     if match is None:
         raise ValueError(f'{filename}: no SpaceNet tile id (img<N>) in the file name')

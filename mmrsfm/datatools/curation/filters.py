@@ -62,7 +62,16 @@ def _tiff_reason(path: str) -> Optional[Tuple[str, str]]:
 
 
 def header_reason(image: Image.Image) -> Optional[Tuple[str, str]]:
-    """Reason to drop an opened (not yet decoded) image from its mode alone, or None."""
+    """Reason to drop an opened (not yet decoded) image from its mode alone, or None.
+
+    Args:
+        image (Image.Image): Image opened by :func:`open_image`, not yet decoded.
+
+    Returns:
+        Tuple[str, str] | None: ``(reason, detail)`` with a reason of ``grayscale``,
+        ``palette``, ``multiband``, ``other_mode`` or ``high_bit_depth``, or ``None`` when the
+        mode is 8-bit ``RGB``/``RGBA``.
+    """
     mode, raw = image.mode, _rawmode(image)
     if mode in _GREY_MODES:
         return 'grayscale', f'mode {mode}'
@@ -79,7 +88,18 @@ def header_reason(image: Image.Image) -> Optional[Tuple[str, str]]:
 
 def size_reason(width: int, height: int, min_side: int, max_side: int
                 ) -> Optional[Tuple[str, str]]:
-    """``too_small`` / ``too_large`` for a ``width`` x ``height`` (pixels) image, or None."""
+    """``too_small`` / ``too_large`` for a ``width`` x ``height`` (pixels) image, or None.
+
+    Args:
+        width (int): Image width in pixels.
+        height (int): Image height in pixels.
+        min_side (int): Smallest side allowed, in pixels.
+        max_side (int): Largest side allowed, in pixels.
+
+    Returns:
+        Tuple[str, str] | None: ``('too_small', detail)`` or ``('too_large', detail)``, or
+        ``None`` when both sides are within the limits.
+    """
     if min(width, height) < min_side:
         return 'too_small', f'{width}x{height} px, a side < {min_side}'
     if max(width, height) > max_side:
@@ -88,7 +108,17 @@ def size_reason(width: int, height: int, min_side: int, max_side: int
 
 
 def open_image(path: str) -> Tuple[Optional[Image.Image], Optional[Tuple[str, str]]]:
-    """Open ``path`` lazily; returns ``(image, None)`` or ``(None, (reason, detail))``."""
+    """Open ``path`` lazily; returns ``(image, None)`` or ``(None, (reason, detail))``.
+
+    Args:
+        path (str): Image file.
+
+    Returns:
+        Tuple[Image.Image | None, Tuple[str, str] | None]: The opened (not decoded) image and
+        ``None``, or ``None`` and ``(reason, detail)``: ``unreadable``, or for a TIFF that
+        Pillow cannot open the band count or depth read by tifffile (``grayscale``,
+        ``multiband``, ``high_bit_depth``).
+    """
     try:
         return Image.open(path), None
     except Exception as err:  # noqa: BLE001 - Pillow raises many types on bad files
@@ -104,9 +134,14 @@ def decode_rgb(image: Image.Image, gray_tolerance: int = 2
     """Fully decode a header-checked image to RGB; ``(rgb, None)`` or ``(None, reason)``.
 
     Args:
-        image: Opened image that passed :func:`header_reason`.
-        gray_tolerance: Largest per-pixel channel spread (grey levels) of an image still called
-            grey; negative disables the check.
+        image (Image.Image): Opened image that passed :func:`header_reason`.
+        gray_tolerance (int): Largest per-pixel channel spread (grey levels) of an image still
+            called grey; negative disables the check. Defaults to 2.
+
+    Returns:
+        Tuple[Image.Image | None, Tuple[str, str] | None]: The decoded ``RGB`` image and
+        ``None``, or ``None`` and ``(reason, detail)`` (``unreadable``, ``alpha_not_opaque``
+        or ``grayscale_rgb``).
     """
     try:
         image.load()

@@ -20,19 +20,40 @@ from .scan import FileEntry
 
 
 def save_arrays(path: str, arrays: Dict[str, np.ndarray]) -> None:
-    """Atomically save named arrays as an uncompressed ``.npz``."""
+    """Atomically save named arrays as an uncompressed ``.npz``.
+
+    Args:
+        path (str): Output ``.npz`` file.
+        arrays (Dict[str, np.ndarray]): Arrays by name; object arrays are not allowed, since
+            :func:`load_arrays` reads without pickles.
+    """
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_arrays(path: str) -> Dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` written by :func:`save_arrays` (no pickles).
+
+    Args:
+        path (str): The ``.npz`` file.
+
+    Returns:
+        Dict[str, np.ndarray]: The arrays by name, loaded into memory.
+    """
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
 
 
 def params_key(params: dict) -> str:
-    """Short stable hash of JSON-serialisable run parameters."""
+    """Short stable hash of JSON-serialisable run parameters.
+
+    Args:
+        params (dict): JSON-serialisable parameters; key order does not matter.
+
+    Returns:
+        str: The first 12 hex digits of the SHA-1 of the sorted JSON.
+    """
     return hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -40,8 +61,9 @@ class ShardStore:
     """Shards of one parameter set under ``<state_root>/<params_key>/<source>/``.
 
     Args:
-        state_root: Folder of the run state (``<out>/.curation_state``).
-        params: Parameters that change a shard's content (sizes, slicing, hash size, seed...).
+        state_root (str): Folder of the run state (``<out>/.curation_state``).
+        params (dict): JSON-serialisable parameters that change a shard's content (sizes,
+            slicing, hash size, seed...).
     """
 
     def __init__(self, state_root: str, params: dict) -> None:
@@ -49,10 +71,22 @@ class ShardStore:
         self.params = params
 
     def shard_path(self, source: str, index: int, files: Sequence[FileEntry]) -> str:
+        """Path of the shard of one chunk of a source's files.
+
+        Args:
+            source (str): Name of the source-dataset folder.
+            index (int): Index of the chunk within the source.
+            files (Sequence[FileEntry]): The chunk's ``(path, size, mtime)`` entries; any change
+                to them gives another path, so a stale shard is never reused.
+
+        Returns:
+            str: ``<root>/<source>/<index:06d>-<digest>.npz``.
+        """
         digest = hashlib.sha1(json.dumps([list(f) for f in files]).encode()).hexdigest()[:12]
         return osp.join(self.root, source, f'{index:06d}-{digest}.npz')
 
     def write_params(self) -> None:
+        """Write the parameter set to ``<root>/params.json`` (sorted keys), atomically."""
         atomic_write_text(osp.join(self.root, 'params.json'),
                           json.dumps(self.params, indent=1, sort_keys=True))
 
@@ -63,7 +97,11 @@ def atomic_text_file(path: str):
     Args:
         path (str): The final file path.
 
-    Example:
+    Returns:
+        ContextManager: A context manager yielding a text file object; on a clean exit the
+        file is moved to ``path``, on an error ``path`` is left untouched.
+
+    Examples:
         >>> with atomic_text_file('index.txt') as f:
         ...     f.write('AID/a.jpg\\n')
     """

@@ -32,7 +32,18 @@ FLAT_MAX_CODES = 50_000
 
 
 def plan_chunks(num_codes: int, num_words: int, threshold: int) -> Tuple[List[int], int]:
-    """Chunk widths (bits, per 64-bit word) and flips per chunk of the cheapest exact MIH plan."""
+    """Chunk widths (bits, per 64-bit word) and flips per chunk of the cheapest exact MIH plan.
+
+    Args:
+        num_codes (int): Number of (distinct) codes searched.
+        num_words (int): 64-bit words per code.
+        threshold (int): Largest Hamming distance (bits, inclusive) searched for.
+
+    Returns:
+        Tuple[List[int], int]: The widths in bits of the ``k`` chunks of every word (summing
+        to 64, each at most ``MAX_CHUNK_BITS``) and the number of bits flipped per probe,
+        ``threshold // (k * num_words)``.
+    """
     best: Optional[Tuple[float, List[int], int]] = None
     for k in range(math.ceil(64 / MAX_CHUNK_BITS), 65):
         widths = [64 // k + (1 if i < 64 % k else 0) for i in range(k)]
@@ -137,14 +148,19 @@ def hamming_pairs(codes: np.ndarray, threshold: int, method: str = 'auto',
     """All pairs of codes within ``threshold`` bits.
 
     Args:
-        codes: ``(N, B)`` uint8 packed hashes.
-        threshold: Largest Hamming distance (bits, inclusive) of a near duplicate.
-        method: ``'flat'`` (faiss brute force), ``'mih'`` (multi-index hashing) or ``'auto'``
-            (``'flat'`` up to 50k codes).
-        budget: Candidates checked at once by ``'mih'`` (bounds its temporary memory).
+        codes (np.ndarray): ``(N, B)`` uint8 packed hashes.
+        threshold (int): Largest Hamming distance (bits, inclusive) of a near duplicate.
+        method (str): ``'flat'`` (faiss brute force), ``'mih'`` (multi-index hashing) or
+            ``'auto'`` (``'flat'`` up to 50k codes). Defaults to 'auto'.
+        budget (int): Candidates checked at once by ``'mih'`` (bounds its temporary memory).
+            Defaults to ``1 << 22``.
 
     Returns:
-        ``(P, 2)`` int64 pairs ``i < j`` sorted row-wise, and their ``(P,)`` distances.
+        Tuple[np.ndarray, np.ndarray]: ``(P, 2)`` int64 pairs ``i < j`` sorted row-wise, and
+        their ``(P,)`` int64 distances in bits.
+
+    Raises:
+        ValueError: If ``codes`` is not 2-D or ``method`` is unknown.
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if codes.ndim != 2:
@@ -172,9 +188,15 @@ def group_near_duplicates(codes: np.ndarray, threshold: int, method: str = 'auto
     Groups are transitive (A~B and B~C put A, B, C together even if A and C differ by more);
     ``duplicates.json`` lists each member's own distance to the kept image for review.
 
+    Args:
+        codes (np.ndarray): ``(N, B)`` uint8 packed hashes.
+        threshold (int): Largest Hamming distance (bits, inclusive) of a near duplicate.
+        method (str): Search method of :func:`hamming_pairs` (``'flat'``, ``'mih'`` or
+            ``'auto'``). Defaults to 'auto'.
+
     Returns:
-        ``(N,)`` int64 group label per code (equal labels = one group), and counts
-        (``unique_codes``, ``pairs`` between distinct codes).
+        Tuple[np.ndarray, Dict[str, int]]: ``(N,)`` int64 group label per code (equal labels =
+        one group), and counts (``unique_codes``, ``pairs`` between distinct codes).
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if len(codes) == 0:
@@ -199,6 +221,14 @@ def choose_kept(labels: np.ndarray, areas: np.ndarray) -> np.ndarray:
 
     Rule: the largest image (``areas``, pixels) of each group; among equals the first in index
     order (sources, then files, sorted by path).
+
+    Args:
+        labels (np.ndarray): ``(N,)`` int group labels, as :func:`group_near_duplicates`
+            returns them.
+        areas (np.ndarray): ``(N,)`` image areas in pixels.
+
+    Returns:
+        np.ndarray: ``(N,)`` bool mask, True for exactly one image per group.
     """
     order = np.lexsort((np.arange(len(labels)), -np.asarray(areas, np.int64), labels))
     first = np.ones(len(order), bool)

@@ -50,24 +50,43 @@ class CurationConfig:
     """Parameters of a curation run (see ``tools/dataset_converters/curate_opticalrs.py``).
 
     Args:
-        src_root: Folder with one sub-folder per source dataset (read only).
-        out_root: Output folder (may not be ``src_root``; may lie inside it, it is skipped).
-        workers: Processes decoding and hashing images (1 = in this process).
-        min_side / max_side: Size limits (pixels) of a kept image or crop.
-        slice_threshold: Images with a side above this (pixels) are sliced; 0 disables slicing.
-        slice_size: Side (pixels) of a crop; within ``[min_side, max_side]``.
-        slice_format: ``'png'`` (lossless, default) or ``'jpg'`` (quality 95) for crops.
-        hash_size: pHash side; ``hash_size**2`` bits (8 -> 64-bit pHash).
-        threshold: Largest Hamming distance (bits, inclusive) of near duplicates.
-        seed: Seed of the slicing (combined with each image's path).
-        chunk_size: Files per shard (the unit of resumption and of parallel work).
-        gray_tolerance: Channel spread (grey levels) up to which an RGB image counts as grey.
-        search: Near-duplicate search, ``'auto'``, ``'flat'`` (faiss) or ``'mih'``.
-        max_pixels: Pillow's decompression-bomb limit (pixels) while reading; RS mosaics are big.
-        progress: Show progress bars.
-        clean: Delete what earlier runs with other parameters left under ``out_root`` (crops
-            in ``slices/`` this run does not produce, and their state folders) after the run.
-            Without it, a run refuses an ``out_root`` holding such an earlier run.
+        src_root (str): Folder with one sub-folder per source dataset (read only).
+        out_root (str): Output folder (may not be ``src_root``; may lie inside it, it is
+            skipped).
+        workers (int): Processes decoding and hashing images (1 = in this process).
+            Defaults to 1.
+        min_side (int): Smallest side (pixels) of a kept image or crop. Defaults to 64.
+        max_side (int): Largest side (pixels) of a kept image or crop. Defaults to 1024.
+        slice_threshold (int): Images with a side above this (pixels) are sliced; 0 disables
+            slicing. Defaults to 1024.
+        slice_size (int): Side (pixels) of a crop; within ``[min_side, max_side]``.
+            Defaults to 512.
+        slice_format (str): ``'png'`` (lossless) or ``'jpg'`` (quality 95) for crops.
+            Defaults to 'png'.
+        hash_size (int): pHash side; ``hash_size**2`` bits (8 -> 64-bit pHash). Defaults to 8.
+        threshold (int): Largest Hamming distance (bits, inclusive) of near duplicates.
+            Defaults to 4.
+        seed (int): Seed of the slicing (combined with each image's path). Defaults to 0.
+        chunk_size (int): Files per shard (the unit of resumption and of parallel work).
+            Defaults to 1000.
+        gray_tolerance (int): Channel spread (grey levels) up to which an RGB image counts as
+            grey; negative disables the check. Defaults to 2.
+        search (str): Near-duplicate search, ``'auto'``, ``'flat'`` (faiss) or ``'mih'``.
+            Defaults to 'auto'.
+        max_pixels (int): Pillow's decompression-bomb limit (pixels) while reading; RS mosaics
+            are big. Defaults to ``2**31``.
+        extensions (Sequence[str]): Suffixes of the image files to read (case-insensitive).
+            Defaults to ``IMG_EXTENSIONS`` of :mod:`mmrsfm.datasets.opticalrs`.
+        progress (bool): Show progress bars. Defaults to True.
+        clean (bool): Delete what earlier runs with other parameters left under ``out_root``
+            (crops in ``slices/`` this run does not produce, and their state folders) after
+            the run. Without it, a run refuses an ``out_root`` holding such an earlier run.
+            Defaults to False.
+
+    Examples:
+        >>> cfg = CurationConfig('data/raw', 'data/OpticalRS-13M', workers=8)
+        >>> cfg.shard_params()['slice_size']
+        512
     """
     src_root: str
     out_root: str
@@ -89,7 +108,12 @@ class CurationConfig:
     clean: bool = False
 
     def shard_params(self) -> dict:
-        """The parameters a shard's content depends on."""
+        """The parameters a shard's content depends on.
+
+        Returns:
+            dict: ``min_side``, ``max_side``, ``slice_threshold``, ``slice_size``,
+            ``slice_format``, ``hash_size``, ``seed``, ``gray_tolerance`` and ``max_pixels``.
+        """
         keys = ('min_side', 'max_side', 'slice_threshold', 'slice_size', 'slice_format',
                 'hash_size', 'seed', 'gray_tolerance', 'max_pixels')
         return {k: getattr(self, k) for k in keys}
@@ -137,9 +161,16 @@ def process_file(src_root: str, out_root: str, rel: str, params: dict
                  ) -> Tuple[list, Optional[Tuple[str, str]]]:
     """Filter, slice and hash one source file.
 
+    Args:
+        src_root (str): Source root.
+        out_root (str): Output root; crops are written under its ``slices/``.
+        rel (str): Path of the file relative to ``src_root`` (posix).
+        params (dict): Shard parameters, as :meth:`CurationConfig.shard_params` returns them.
+
     Returns:
-        A list of kept items ``(slice path or '', box (x0, y0, x1, y1), code)`` and ``None``,
-        or ``[]`` and the ``(reason, detail)`` of its quarantine.
+        Tuple[list, Tuple[str, str] | None]: A list of kept items ``(slice path relative to
+        out_root or '' for the whole image, box (x0, y0, x1, y1) in pixels, (B,) uint8 code)``
+        and ``None``, or ``[]`` and the ``(reason, detail)`` of its quarantine.
     """
     image, reason = open_image(osp.join(src_root, rel))
     if reason is not None:
@@ -169,7 +200,19 @@ def process_file(src_root: str, out_root: str, rel: str, params: dict
 
 
 def process_chunk(task: dict) -> int:
-    """Process one chunk of files and write its shard atomically; returns the file count."""
+    """Process one chunk of files and write its shard atomically; returns the file count.
+
+    Args:
+        task (dict): ``src_root``, ``out_root``, ``files`` (the chunk's ``FileEntry`` list),
+            ``shard`` (the ``.npz`` path to write) and ``params`` (shard parameters).
+
+    Returns:
+        int: Number of source files processed (kept or quarantined).
+
+    Raises:
+        RuntimeError: Naming the source file when processing it fails unexpectedly (e.g. a
+            full disk while writing crops).
+    """
     params = task['params']
     origin, slices, boxes, codes, quarantine = [], [], [], [], []
     for rel, _, _ in task['files']:
@@ -312,7 +355,16 @@ def _slice_params(params: dict) -> dict:
 
 def earlier_runs(out_root: str, current: str) -> List[Tuple[str, Optional[dict]]]:
     """State folders of earlier runs under ``<out_root>/.curation_state`` other than
-    ``current``, each with its parameters (``None`` when its ``params.json`` is unreadable)."""
+    ``current``, each with its parameters (``None`` when its ``params.json`` is unreadable).
+
+    Args:
+        out_root (str): Output root of the run.
+        current (str): State folder of the current parameters, left out.
+
+    Returns:
+        List[Tuple[str, dict | None]]: ``(state folder path, parameters)``, sorted by folder
+        name; empty when there is no state folder.
+    """
     state = osp.join(out_root, STATE_DIR)
     if not osp.isdir(state):
         return []
@@ -378,6 +430,15 @@ def _clean(out: str, shards: List[str], earlier: List[str]) -> Dict[str, int]:
 def curate(cfg: CurationConfig) -> dict:
     """Run (or resume) the curation; returns the summary (also written to ``summary.json``)
     plus ``run``: shards computed / reused, what ``clean`` removed, and timings (seconds).
+
+    Args:
+        cfg (CurationConfig): Parameters of the run.
+
+    Returns:
+        dict: The summary (file counts per source, quarantine reasons, candidates, unique
+        codes, near-duplicate pairs, duplicate groups, kept images per source, parameters)
+        and ``run`` (shard counts, files processed, removed stale files and timings in
+        seconds).
 
     Raises:
         FileNotFoundError: ``src_root`` is not a folder (nothing is created).
@@ -446,7 +507,19 @@ def curate(cfg: CurationConfig) -> dict:
 
 
 def collect_codes(cfg: CurationConfig) -> Tuple[List[str], np.ndarray]:
-    """Index entries (kept or not) and ``(N, B)`` uint8 codes of a finished run of ``cfg``."""
+    """Index entries (kept or not) and ``(N, B)`` uint8 codes of a finished run of ``cfg``.
+
+    Args:
+        cfg (CurationConfig): Parameters of the finished run.
+
+    Returns:
+        Tuple[List[str], np.ndarray]: The ``N`` index entries of every candidate image or
+        crop, in index order, and their ``(N, B)`` uint8 packed pHash codes.
+
+    Raises:
+        RuntimeError: If some shards of the run are missing (``curate`` was not run or did
+            not finish).
+    """
     src, out = osp.abspath(cfg.src_root), osp.abspath(cfg.out_root)
     exclude = [out] if (out + os.sep).startswith(src + os.sep) else []
     store = ShardStore(osp.join(out, STATE_DIR), cfg.shard_params())

@@ -21,6 +21,17 @@ def list_sources(src_root: str, exclude: Sequence[str] = ()) -> List[str]:
 
     Hidden folders and any folder in ``exclude`` (e.g. an output root placed inside the source
     root) are skipped.
+
+    Args:
+        src_root (str): Source root, one sub-folder per source dataset.
+        exclude (Sequence[str]): Folders to skip (compared after resolving links).
+            Defaults to ``()``.
+
+    Returns:
+        List[str]: Sorted folder names (not paths).
+
+    Raises:
+        FileNotFoundError: If ``src_root`` is not a folder.
     """
     if not osp.isdir(src_root):
         raise FileNotFoundError(f'source root {src_root} is not a folder')
@@ -33,7 +44,22 @@ def list_sources(src_root: str, exclude: Sequence[str] = ()) -> List[str]:
 
 def list_files(src_root: str, source: str, extensions: Sequence[str] = IMG_EXTENSIONS,
                exclude: Sequence[str] = ()) -> List[FileEntry]:
-    """Every image file (by suffix, any depth) of one source folder, sorted by path."""
+    """Every image file (by suffix, any depth) of one source folder, sorted by path.
+
+    Hidden files and folders and any folder in ``exclude`` are skipped.
+
+    Args:
+        src_root (str): Source root.
+        source (str): Name of the source-dataset folder under ``src_root``.
+        extensions (Sequence[str]): Image suffixes, compared case-insensitively.
+            Defaults to ``IMG_EXTENSIONS`` of :mod:`mmrsfm.datasets.opticalrs`.
+        exclude (Sequence[str]): Folders to skip (compared after resolving links).
+            Defaults to ``()``.
+
+    Returns:
+        List[FileEntry]: ``(path relative to src_root (posix), size in bytes, mtime in ns)``
+        per image, sorted.
+    """
     extensions = tuple(e.lower() for e in extensions)
     excluded = [osp.realpath(e) for e in exclude]
     found: List[FileEntry] = []
@@ -55,7 +81,16 @@ def list_files(src_root: str, source: str, extensions: Sequence[str] = IMG_EXTEN
 
 
 def stray_files(src_root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
-    """Images lying directly in ``src_root``, outside any source folder (they get quarantined)."""
+    """Images lying directly in ``src_root``, outside any source folder (they get quarantined).
+
+    Args:
+        src_root (str): Source root.
+        extensions (Sequence[str]): Image suffixes, compared case-insensitively.
+            Defaults to ``IMG_EXTENSIONS`` of :mod:`mmrsfm.datasets.opticalrs`.
+
+    Returns:
+        List[str]: Sorted file names.
+    """
     extensions = tuple(e.lower() for e in extensions)
     return sorted(e.name for e in os.scandir(src_root)
                   if e.is_file() and e.name.lower().endswith(extensions))

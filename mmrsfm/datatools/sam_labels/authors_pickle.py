@@ -37,7 +37,20 @@ class PickleLayoutError(ValueError):
 
 
 def load_pickle(path: str, trusted: bool = False) -> Any:
-    """Unpickle ``path``: builtins and numpy arrays / scalars only unless ``trusted``."""
+    """Unpickle ``path``: builtins and numpy arrays / scalars only unless ``trusted``.
+
+    Args:
+        path (str): Pickle file.
+        trusted (bool): Load with plain :func:`pickle.load`, which can run any code the file
+            holds; only for files you trust. Defaults to False.
+
+    Returns:
+        Any: The unpickled object.
+
+    Raises:
+        pickle.UnpicklingError: Naming the file and the first global outside builtins and
+            numpy, when not ``trusted``.
+    """
     if trusted:
         with open(path, 'rb') as f:
             return pickle.load(f)
@@ -112,11 +125,23 @@ def read_instance_pickle(path: str, mapper: ClassMapper, bbox_format: str = 'xyx
     """COCO annotations (no ids) of one per-image pickle.
 
     Args:
-        bbox_format: ``'xyxy'`` (the authors' files) or ``'xywh'``.
+        path (str): Per-image pickle (``ins/<image>.pkl``).
+        mapper (ClassMapper): Class names -> indices of the target class list.
+        bbox_format (str): ``'xyxy'`` (the authors' files) or ``'xywh'``, in pixels.
+            Defaults to 'xyxy'.
+        trusted (bool): Unpickle without restrictions (see :func:`load_pickle`).
+            Defaults to False.
 
     Returns:
-        ``(height, width)`` from the masks (``None`` for a file without instances) and the
-        annotations; instances of classes the mapper drops are left out.
+        Tuple[Tuple[int, int] | None, List[dict]]: ``(height, width)`` in pixels from the masks
+        (``None`` for a file without instances) and the COCO annotations (see
+        :func:`~.coco.instance_annotation`); instances of classes the mapper drops are left
+        out.
+
+    Raises:
+        ValueError: If ``bbox_format`` is unknown.
+        PickleLayoutError: Naming the file (and the instance and key) of a pickle that cannot
+            be unpickled or does not have the assumed layout.
     """
     if bbox_format not in ('xyxy', 'xywh'):
         raise ValueError(f'bbox_format must be xyxy or xywh, got {bbox_format!r}')
@@ -161,6 +186,20 @@ def pickles_to_coco(paths: Sequence[str], mapper: ClassMapper, image_dir: Option
     Image sizes come from the masks, or from the image in ``image_dir`` for a pickle without
     instances. Returns the COCO dict and one error message per file that could not be read
     (those images are left out).
+
+    Args:
+        paths (Sequence[str]): Per-image pickles; a pickle's stem is its image's stem.
+        mapper (ClassMapper): Class names -> indices of the target class list.
+        image_dir (str, optional): Folder of the images, to find their file names and the
+            size of images without instances. Defaults to None.
+        img_suffix (str): Suffix of the image file names when ``image_dir`` does not have the
+            image. Defaults to '.png'.
+        bbox_format (str): ``'xyxy'`` or ``'xywh'``. Defaults to 'xyxy'.
+        trusted (bool): Unpickle without restrictions (see :func:`load_pickle`).
+            Defaults to False.
+
+    Returns:
+        Tuple[dict, List[str]]: The COCO instances dict (ids from 1) and the error messages.
     """
     records, errors = [], []
     for path in sorted(paths):

@@ -20,7 +20,14 @@ from pycocotools import mask as mask_utils
 
 
 def encode_mask(mask: np.ndarray) -> dict:
-    """Compressed COCO RLE of an ``(H, W)`` binary mask, JSON-ready (``counts`` a str)."""
+    """Compressed COCO RLE of an ``(H, W)`` binary mask, JSON-ready (``counts`` a str).
+
+    Args:
+        mask (np.ndarray): ``(H, W)`` bool or 0/1 mask.
+
+    Returns:
+        dict: ``{'size': [H, W], 'counts': str}``.
+    """
     rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
     rle['counts'] = rle['counts'].decode('ascii')
     return rle
@@ -28,7 +35,18 @@ def encode_mask(mask: np.ndarray) -> dict:
 
 def instance_annotation(rle: dict, label: int, box_xyxy: Sequence[float],
                         **extra) -> dict:
-    """One COCO annotation (no ids yet) from an RLE mask, a class index and an xyxy box."""
+    """One COCO annotation (no ids yet) from an RLE mask, a class index and an xyxy box.
+
+    Args:
+        rle (dict): COCO RLE of the mask, as :func:`encode_mask` returns it.
+        label (int): Class index (0-based); the annotation's ``category_id`` is ``label + 1``.
+        box_xyxy (Sequence[float]): ``x1, y1, x2, y2`` of the box in pixels.
+        **extra: Further keys of the annotation (e.g. ``sam_score``).
+
+    Returns:
+        dict: ``category_id``, ``segmentation`` (the RLE), ``area`` (mask pixels), ``bbox``
+        ``[x, y, w, h]`` in pixels, ``iscrowd`` 0 and the ``extra`` keys.
+    """
     x1, y1, x2, y2 = (float(v) for v in box_xyxy)
     ann = dict(category_id=int(label) + 1, segmentation=rle,
                area=int(mask_utils.area(rle)), bbox=[x1, y1, x2 - x1, y2 - y1], iscrowd=0)
@@ -37,12 +55,34 @@ def instance_annotation(rle: dict, label: int, box_xyxy: Sequence[float],
 
 
 def coco_categories(classes: Sequence[str]) -> List[dict]:
+    """COCO ``categories`` of a class list, ids from 1 in list order.
+
+    Args:
+        classes (Sequence[str]): Class names in index order.
+
+    Returns:
+        List[dict]: ``{'id': i + 1, 'name': classes[i], 'supercategory': 'none'}`` per class.
+    """
     return [dict(id=i + 1, name=name, supercategory='none') for i, name in enumerate(classes)]
 
 
 def build_coco(records: Iterable[dict], classes: Sequence[str],
                info: Optional[dict] = None) -> dict:
-    """A COCO instances dict from per-image records, images and annotations numbered from 1."""
+    """A COCO instances dict from per-image records, images and annotations numbered from 1.
+
+    Args:
+        records (Iterable[dict]): Per-image records with ``file_name``, ``height``, ``width``
+            (pixels) and ``annotations`` (without ids), in image order.
+        classes (Sequence[str]): Class names in index order.
+        info (dict, optional): The COCO ``info`` entry. Defaults to None (an empty dict).
+
+    Returns:
+        dict: COCO ``info``, ``images``, ``annotations`` and ``categories``.
+
+    Raises:
+        ValueError: Naming the image of an annotation whose ``category_id`` is outside
+            ``1..len(classes)``.
+    """
     coco = dict(info=info or {}, images=[], annotations=[], categories=coco_categories(classes))
     next_ann = 1
     for image_id, record in enumerate(records, start=1):
@@ -59,6 +99,13 @@ def build_coco(records: Iterable[dict], classes: Sequence[str],
 
 def merge_coco(datasets: Sequence[dict]) -> dict:
     """Merge COCO instance dicts with the same categories into one, ids renumbered from 1.
+
+    Args:
+        datasets (Sequence[dict]): COCO instance dicts; categories are matched by name, the
+            ``info`` of the first one is kept.
+
+    Returns:
+        dict: The merged COCO dict.
 
     Raises:
         ValueError: Different category lists, or an image ``file_name`` present twice.
@@ -86,7 +133,16 @@ def merge_coco(datasets: Sequence[dict]) -> dict:
 
 def subset_coco(coco: dict, stems: Iterable[str]) -> dict:
     """The images of ``coco`` whose file name (without folder and extension) is in ``stems``,
-    with their annotations, ids renumbered."""
+    with their annotations, ids renumbered.
+
+    Args:
+        coco (dict): COCO instances dict.
+        stems (Iterable[str]): Image stems to keep.
+
+    Returns:
+        dict: A COCO dict with the same categories and ``info``, in the image order of
+        ``coco``.
+    """
     keep = set(stems)
     records = []
     by_image: Dict[int, List[dict]] = {img['id']: [] for img in coco['images']}
@@ -101,7 +157,14 @@ def subset_coco(coco: dict, stems: Iterable[str]) -> dict:
 
 def read_image_list(path: str) -> List[str]:
     """Image stems of a split file: one name per line (folders and extensions stripped; empty
-    lines and ``#`` comments skipped)."""
+    lines and ``#`` comments skipped).
+
+    Args:
+        path (str): Split file; only the first whitespace-separated field of a line is read.
+
+    Returns:
+        List[str]: The stems in file order.
+    """
     with open(path) as f:
         return [osp.splitext(osp.basename(line.split()[0]))[0] for line in f
                 if line.strip() and not line.lstrip().startswith('#')]

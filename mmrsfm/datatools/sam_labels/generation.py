@@ -39,7 +39,21 @@ LABEL_SETTINGS = ('format', 'classes', 'prompt', 'overlap_order', 'model_type', 
 def pair_images(images_dir: str, ann_dir: str, fmt: str
                 ) -> Tuple[List[Tuple[str, str, str]], List[dict]]:
     """``(stem, image path, annotation path)`` per image with an annotation file (sorted), and
-    a problem entry for each image without one and each annotation file without an image."""
+    a problem entry for each image without one and each annotation file without an image.
+
+    Args:
+        images_dir (str): Folder of the images (``IMAGE_SUFFIXES``).
+        ann_dir (str): Folder of the annotation files.
+        fmt (str): Annotation format, ``'dota'``, ``'dior'`` or ``'fair1m'``; it sets the
+            annotation suffix.
+
+    Returns:
+        Tuple[List[Tuple[str, str, str]], List[dict]]: The pairs, and the problems
+        (``file``, ``line`` None, ``action``, ``message``) as the summary lists them.
+
+    Raises:
+        FileNotFoundError: If ``images_dir`` holds no image.
+    """
     images: Dict[str, str] = {}
     for path in sorted(glob.glob(osp.join(images_dir, '*'))):
         stem, suffix = osp.splitext(osp.basename(path))
@@ -67,15 +81,18 @@ class LabelGenerator:
     """Writes SAMRS labels for image / annotation pairs (see the module docstring).
 
     Args:
-        out_dir: Output folder.
-        mapper: Class names -> indices of the target class list.
-        fmt: Annotation format, ``'dota'``, ``'dior'`` or ``'fair1m'``.
-        labeler_factory: Builds the :class:`SamBoxLabeler` when the first image needs it (a
-            rerun with nothing left to do never loads SAM).
-        prompt: ``'hbox'``, ``'rhbox'`` or ``'auto'`` (see :mod:`.prompts`).
-        overlap_order: ``'larger-first'`` or ``'annotation'`` (see :mod:`.label_maps`).
-        skip_difficult: Leave out objects flagged ``difficult``.
-        settings: Extra settings recorded in ``OUT/generation.json`` (e.g. the SAM model type).
+        out_dir (str): Output folder.
+        mapper (ClassMapper): Class names -> indices of the target class list.
+        fmt (str): Annotation format, ``'dota'``, ``'dior'`` or ``'fair1m'``.
+        labeler_factory (Callable[[], SamBoxLabeler]): Builds the :class:`SamBoxLabeler` when
+            the first image needs it (a rerun with nothing left to do never loads SAM).
+        prompt (str): ``'hbox'``, ``'rhbox'`` or ``'auto'`` (see :mod:`.prompts`).
+            Defaults to 'auto'.
+        overlap_order (str): ``'larger-first'`` or ``'annotation'`` (see :mod:`.label_maps`).
+            Defaults to ``DEFAULT_OVERLAP_ORDER`` ('larger-first').
+        skip_difficult (bool): Leave out objects flagged ``difficult``. Defaults to False.
+        settings (dict, optional): Extra settings recorded in ``OUT/generation.json`` (e.g. the
+            SAM model type). Defaults to None.
     """
 
     def __init__(self, out_dir: str, mapper: ClassMapper, fmt: str,
@@ -95,6 +112,14 @@ class LabelGenerator:
         return osp.join(self.out_dir, kind, stem + suffix)
 
     def is_done(self, stem: str) -> bool:
+        """Whether the three outputs of an image exist (a rerun skips it).
+
+        Args:
+            stem (str): Image name without suffix.
+
+        Returns:
+            bool: True if ``gray/``, ``color/`` and ``instances/`` all hold the image's file.
+        """
         return all(osp.isfile(self._path(k, stem)) for k in ('gray', 'color', 'instances'))
 
     def _check_settings(self) -> None:
@@ -113,12 +138,25 @@ class LabelGenerator:
 
     @property
     def labeler(self) -> SamBoxLabeler:
+        """SamBoxLabeler: The labeler, built by ``labeler_factory`` on first use."""
         if self._labeler is None:
             self._labeler = self._labeler_factory()
         return self._labeler
 
     def process(self, stem: str, image_path: str, ann_path: str, summary: dict) -> None:
-        """Label one image (raises :class:`AnnotationError` for a malformed annotation)."""
+        """Label one image (raises :class:`AnnotationError` for a malformed annotation).
+
+        Args:
+            stem (str): Image name without suffix, the name of its output files.
+            image_path (str): Image file.
+            ann_path (str): Its annotation file.
+            summary (dict): Run summary, updated in place: ``problems`` (objects without a
+                usable prompt), ``instances`` and ``empty_masks`` counts.
+
+        Raises:
+            AnnotationError: Naming the file (and line) of a malformed annotation or an
+                unreadable image.
+        """
         objects = load_objects(ann_path, self.fmt, self.mapper)
         if self.skip_difficult:
             objects = [o for o in objects if not o.difficult]
@@ -156,7 +194,14 @@ class LabelGenerator:
         summary['empty_masks'] += sum(a['area'] == 0 for a in annotations)
 
     def merge(self, coco_path: str) -> dict:
-        """Merge every ``instances/<stem>.json`` of the output folder into one COCO file."""
+        """Merge every ``instances/<stem>.json`` of the output folder into one COCO file.
+
+        Args:
+            coco_path (str): Output COCO JSON file, written atomically.
+
+        Returns:
+            dict: The COCO dict written, images sorted by stem and numbered from 1.
+        """
         paths = sorted(glob.glob(osp.join(self.out_dir, 'instances', '*.json')))
         records = []
         for path in paths:
@@ -170,7 +215,22 @@ class LabelGenerator:
 
     def run(self, images_dir: str, ann_dir: str, progress: bool = True) -> dict:
         """Label every image of ``images_dir`` with an annotation in ``ann_dir``; returns (and
-        writes to ``OUT/summary.json``) what was done, skipped and what went wrong."""
+        writes to ``OUT/summary.json``) what was done, skipped and what went wrong.
+
+        Args:
+            images_dir (str): Folder of the images.
+            ann_dir (str): Folder of the annotation files.
+            progress (bool): Show a progress bar. Defaults to True.
+
+        Returns:
+            dict: The summary: ``images``, ``processed``, ``skipped_done``, ``instances``,
+            ``empty_masks``, ``problems`` (``file``, ``line``, ``message``, ``action``),
+            ``coco_images``, ``coco_annotations`` and ``images_without_objects``.
+
+        Raises:
+            ValueError: If the output folder holds labels made with other settings.
+            FileNotFoundError: If ``images_dir`` holds no image.
+        """
         self._check_settings()
         pairs, problems = pair_images(images_dir, ann_dir, self.fmt)
         summary = dict(images=len(pairs), processed=0, skipped_done=0, instances=0,

@@ -41,7 +41,19 @@ def _decode(mask: Mask) -> np.ndarray:
 
 
 def paint_order(areas: Sequence[int], order: str = DEFAULT_OVERLAP_ORDER) -> List[int]:
-    """Indices of the instances in the order they are painted (the last one wins overlaps)."""
+    """Indices of the instances in the order they are painted (the last one wins overlaps).
+
+    Args:
+        areas (Sequence[int]): Mask area in pixels per instance.
+        order (str): ``'larger-first'`` or ``'annotation'`` (see the module docstring).
+            Defaults to ``DEFAULT_OVERLAP_ORDER`` ('larger-first').
+
+    Returns:
+        List[int]: A permutation of ``range(len(areas))``.
+
+    Raises:
+        ValueError: If ``order`` is not one of ``OVERLAP_ORDERS``.
+    """
     if order not in OVERLAP_ORDERS:
         raise ValueError(f'unknown overlap order {order!r}; expected one of {OVERLAP_ORDERS}')
     indices = list(range(len(areas)))
@@ -56,10 +68,21 @@ def render_semantic(masks: Sequence[Mask], labels: Sequence[int], height: int, w
     """Paint instance masks into an ``(H, W)`` uint8 label map (255 where no mask covers).
 
     Args:
-        masks: One ``(H, W)`` bool array or COCO RLE dict per instance.
-        labels: Class index (0..254) per instance.
-        order: ``'larger-first'`` or ``'annotation'`` (see the module docstring).
-        areas: Mask areas in pixels if already known (else computed).
+        masks (Sequence[Mask]): One ``(H, W)`` bool array or COCO RLE dict per instance.
+        labels (Sequence[int]): Class index (0..254) per instance.
+        height (int): Height ``H`` of the label map in pixels.
+        width (int): Width ``W`` of the label map in pixels.
+        order (str): ``'larger-first'`` or ``'annotation'`` (see the module docstring).
+            Defaults to ``DEFAULT_OVERLAP_ORDER`` ('larger-first').
+        areas (Sequence[int], optional): Mask areas in pixels if already known (else
+            computed). Defaults to None.
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint8 label map, ``IGNORE_INDEX`` (255) where no mask covers.
+
+    Raises:
+        ValueError: If ``masks`` and ``labels`` differ in length, a label is outside
+            ``[0, 255)``, a mask is not ``(H, W)`` or ``order`` is unknown.
     """
     if len(masks) != len(labels):
         raise ValueError(f'{len(masks)} masks but {len(labels)} labels')
@@ -78,7 +101,15 @@ def render_semantic(masks: Sequence[Mask], labels: Sequence[int], height: int, w
 
 def colorize(label_map: np.ndarray, num_classes: int) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB view of a label map: class colours of
-    :func:`~mmrsfm.datasets.samrs_metainfo.make_palette`, black where the value is 255."""
+    :func:`~mmrsfm.datasets.samrs_metainfo.make_palette`, black where the value is 255.
+
+    Args:
+        label_map (np.ndarray): ``(H, W)`` uint8 class indices.
+        num_classes (int): Number of classes; values from ``num_classes`` up are black.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` uint8 RGB image.
+    """
     lut = np.zeros((256, 3), dtype=np.uint8)
     lut[:num_classes] = np.array(make_palette(num_classes), dtype=np.uint8)
     return lut[label_map]
@@ -86,7 +117,12 @@ def colorize(label_map: np.ndarray, num_classes: int) -> np.ndarray:
 
 def write_png_atomic(array: np.ndarray, path: str) -> None:
     """Write an ``(H, W)`` uint8 (mode L) or ``(H, W, 3)`` RGB PNG via a temporary file and
-    ``os.replace``, so an interrupted run never leaves a truncated PNG."""
+    ``os.replace``, so an interrupted run never leaves a truncated PNG.
+
+    Args:
+        array (np.ndarray): ``(H, W)`` or ``(H, W, 3)`` uint8 image.
+        path (str): Output PNG file.
+    """
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format='PNG')
     atomic_write_bytes(path, buffer.getvalue())

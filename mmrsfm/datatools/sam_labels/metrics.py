@@ -18,7 +18,18 @@ import numpy as np
 
 
 def intersection_union(pred: np.ndarray, gt: np.ndarray) -> Tuple[int, int]:
-    """Pixel counts ``(|pred & gt|, |pred | gt|)`` of two ``(H, W)`` binary masks."""
+    """Pixel counts ``(|pred & gt|, |pred | gt|)`` of two ``(H, W)`` binary masks.
+
+    Args:
+        pred (np.ndarray): ``(H, W)`` predicted mask (bool or 0/1).
+        gt (np.ndarray): ``(H, W)`` ground-truth mask (bool or 0/1).
+
+    Returns:
+        Tuple[int, int]: Intersection and union in pixels.
+
+    Raises:
+        ValueError: If the mask shapes differ.
+    """
     pred, gt = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
     if pred.shape != gt.shape:
         raise ValueError(f'mask shapes differ: {pred.shape} vs {gt.shape}')
@@ -29,9 +40,13 @@ class InstanceIoU:
     """Accumulates ``I_i`` and ``U_i`` over instances; :meth:`compute` gives mIoU_I / mIoU_P.
 
     Examples:
+        >>> import numpy as np
+        >>> pred, gt = np.zeros((4, 4), bool), np.zeros((4, 4), bool)
+        >>> pred[:2], gt[:1] = True, True
         >>> metric = InstanceIoU()
-        >>> metric.add(pred_mask, gt_mask, label=0)
+        >>> metric.add(pred, gt, label=0)
         >>> metric.compute()['mIoU_I']
+        50.0
     """
 
     def __init__(self) -> None:
@@ -41,6 +56,14 @@ class InstanceIoU:
         self.num_empty = 0
 
     def add(self, pred: np.ndarray, gt: np.ndarray, label: Optional[int] = None) -> None:
+        """Add one instance; one whose masks are both empty is only counted in ``num_empty``.
+
+        Args:
+            pred (np.ndarray): ``(H, W)`` predicted mask (bool or 0/1).
+            gt (np.ndarray): ``(H, W)`` ground-truth mask (bool or 0/1).
+            label (int, optional): Class of the instance, for the per-class scores.
+                Defaults to None (counted in the overall scores only).
+        """
         inter, union = intersection_union(pred, gt)
         if union == 0:
             self.num_empty += 1
@@ -58,7 +81,11 @@ class InstanceIoU:
 
     def compute(self) -> dict:
         """``mIoU_I``, ``mIoU_P`` (percent), ``num_instances``, ``num_empty`` (left out) and
-        ``per_class`` (the same scores per label, for instances added with a label)."""
+        ``per_class`` (the same scores per label, for instances added with a label).
+
+        Returns:
+            dict: The scores; ``mIoU_I`` and ``mIoU_P`` are NaN when no instance was counted.
+        """
         inter = np.asarray(self.intersections, dtype=np.float64)
         union = np.asarray(self.unions, dtype=np.float64)
         result = self._scores(inter, union)

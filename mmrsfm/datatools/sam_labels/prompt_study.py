@@ -28,7 +28,16 @@ PROMPT_NAMES = {'hbox': 'H-Box', 'rhbox': 'RH-Box', 'point': 'CP (centre point)'
 
 
 def rotated_box_of(ann: dict, gt_mask: np.ndarray) -> np.ndarray:
-    """Rotated-box corners ``(4, 2)``: the annotation's ``rbox`` or the mask's min-area rect."""
+    """Rotated-box corners ``(4, 2)``: the annotation's ``rbox`` or the mask's min-area rect.
+
+    Args:
+        ann (dict): COCO annotation (``bbox`` ``[x, y, w, h]``, optional ``rbox``).
+        gt_mask (np.ndarray): ``(H, W)`` bool ground-truth mask; when empty, the corners of
+            ``bbox`` are used.
+
+    Returns:
+        np.ndarray: ``(4, 2)`` float64 corners ``x, y`` in pixels.
+    """
     if 'rbox' in ann:
         return np.asarray(ann['rbox'], dtype=np.float64).reshape(4, 2)
     ys, xs = np.nonzero(gt_mask)
@@ -42,7 +51,16 @@ def rotated_box_of(ann: dict, gt_mask: np.ndarray) -> np.ndarray:
 
 
 def instance_prompts(ann: dict, gt_mask: np.ndarray) -> Dict[str, np.ndarray]:
-    """The study prompts of one ground-truth instance: boxes ``(4,)`` xyxy, point ``(2,)``."""
+    """The study prompts of one ground-truth instance: boxes ``(4,)`` xyxy, point ``(2,)``.
+
+    Args:
+        ann (dict): COCO annotation (``bbox`` ``[x, y, w, h]``, optional ``rbox``).
+        gt_mask (np.ndarray): ``(H, W)`` bool ground-truth mask.
+
+    Returns:
+        Dict[str, np.ndarray]: ``hbox`` and ``rhbox`` ``(4,)`` ``x1, y1, x2, y2`` and
+        ``point`` ``(2,)`` ``x, y``, in pixels.
+    """
     x, y, w, h = (float(v) for v in ann['bbox'])
     poly = rotated_box_of(ann, gt_mask)
     return dict(hbox=np.array([x, y, x + w, y + h]), rhbox=rhbox_from_polygon(poly),
@@ -55,6 +73,22 @@ def evaluate_prompts(labeler: SamBoxLabeler, coco: COCO, image_dir: str,
 
     The image embedding is computed once per image; each prompt type's prompts are decoded in
     batches. Returns ``{prompt: InstanceIoU.compute() result}``.
+
+    Args:
+        labeler (SamBoxLabeler): SAM wrapper that decodes the prompts.
+        coco (COCO): Ground truth; crowd annotations are skipped.
+        image_dir (str): Folder of the images (``file_name`` is relative to it).
+        prompts (Sequence[str]): Prompt types to study, from ``STUDY_PROMPTS``.
+            Defaults to ``STUDY_PROMPTS`` (``('hbox', 'rhbox', 'point')``).
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        dict: Per prompt type, the :meth:`InstanceIoU.compute` result (per class keyed by
+        ``category_id``).
+
+    Raises:
+        ValueError: If ``prompts`` names an unknown prompt type.
+        FileNotFoundError: Naming an image of the ground truth that is missing or unreadable.
     """
     unknown = set(prompts) - set(STUDY_PROMPTS)
     if unknown:
@@ -86,7 +120,14 @@ def evaluate_prompts(labeler: SamBoxLabeler, coco: COCO, image_dir: str,
 
 
 def format_table(results: dict) -> str:
-    """Table-1 style text: one row per prompt with mIoU_I, mIoU_P and the instance count."""
+    """Table-1 style text: one row per prompt with mIoU_I, mIoU_P and the instance count.
+
+    Args:
+        results (dict): The result of :func:`evaluate_prompts`.
+
+    Returns:
+        str: A header line and one line per prompt type, without a trailing newline.
+    """
     rows = [f'{"prompt":<20}{"mIoU_I":>8}{"mIoU_P":>8}{"instances":>11}']
     for prompt, r in results.items():
         rows.append(f'{PROMPT_NAMES[prompt]:<20}{r["mIoU_I"]:>8.2f}{r["mIoU_P"]:>8.2f}'

@@ -22,6 +22,19 @@ def build_sam(model_type: str, checkpoint: Optional[str], device: str = 'cpu') -
     The file is read with ``torch.load(weights_only=True, map_location='cpu')`` (the released
     SAM checkpoints are plain state dicts) and must match the model type exactly.
     ``checkpoint=None`` keeps the random initialisation (tests only).
+
+    Args:
+        model_type (str): One of ``SAM_MODEL_TYPES`` (``'vit_b'``, ``'vit_l'``, ``'vit_h'``).
+        checkpoint (str, optional): SAM state-dict file (a ``{'model': state_dict}`` wrapper
+            is accepted), or ``None`` for random weights.
+        device (str): Device to move the model to. Defaults to 'cpu'.
+
+    Returns:
+        Sam: The model in eval mode on ``device``.
+
+    Raises:
+        ValueError: If ``model_type`` is unknown or the checkpoint does not match it.
+        FileNotFoundError: If ``checkpoint`` does not exist.
     """
     if model_type not in SAM_MODEL_TYPES:
         raise ValueError(f'unknown SAM model type {model_type!r}; expected one of '
@@ -45,8 +58,9 @@ class SamBoxLabeler:
     """Decode masks for batches of prompts on one image with a shared image embedding.
 
     Args:
-        sam: A segment-anything :class:`Sam` model.
-        batch_size: Prompts decoded per mask-decoder call.
+        sam (Sam): A segment-anything :class:`Sam` model.
+        batch_size (int): Prompts decoded per mask-decoder call (bounds the decoder's
+            memory). Defaults to 64.
 
     Examples:
         >>> labeler = SamBoxLabeler(build_sam('vit_h', 'sam_vit_h_4b8939.pth', 'cuda'))
@@ -63,10 +77,18 @@ class SamBoxLabeler:
 
     @property
     def device(self) -> torch.device:
+        """torch.device: The device of the SAM model."""
         return self.predictor.device
 
     def set_image(self, image: np.ndarray) -> None:
-        """Compute the image embedding of an ``(H, W, 3)`` uint8 RGB image (once per image)."""
+        """Compute the image embedding of an ``(H, W, 3)`` uint8 RGB image (once per image).
+
+        Args:
+            image (np.ndarray): ``(H, W, 3)`` uint8 image in RGB order.
+
+        Raises:
+            ValueError: If ``image`` is not ``(H, W, 3)`` uint8.
+        """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {image.shape} '
                              f'{image.dtype}')
@@ -91,11 +113,31 @@ class SamBoxLabeler:
             yield tensor[start:start + self.batch_size]
 
     def predict_boxes(self, boxes: np.ndarray) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-        """Masks ``(b, H, W)`` bool and SAM's IoU scores ``(b,)`` per batch of ``(N, 4)`` boxes."""
+        """Masks ``(b, H, W)`` bool and SAM's IoU scores ``(b,)`` per batch of ``(N, 4)`` boxes.
+
+        Call :meth:`set_image` first.
+
+        Args:
+            boxes (np.ndarray): ``(N, 4)`` box prompts ``x1, y1, x2, y2`` in pixels of the
+                image given to :meth:`set_image`.
+
+        Yields:
+            Tuple[np.ndarray, np.ndarray]: ``(b, H, W)`` bool masks and ``(b,)`` float32
+            predicted IoU scores of the next ``b <= batch_size`` prompts, in prompt order.
+        """
         for batch in self._batches(boxes):
             yield self._decode(batch, None)
 
     def predict_points(self, points: np.ndarray) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-        """As :meth:`predict_boxes` for ``(N, 2)`` single foreground points."""
+        """As :meth:`predict_boxes` for ``(N, 2)`` single foreground points.
+
+        Args:
+            points (np.ndarray): ``(N, 2)`` points ``x, y`` in pixels of the image given to
+                :meth:`set_image`, one foreground point per prompt.
+
+        Yields:
+            Tuple[np.ndarray, np.ndarray]: ``(b, H, W)`` bool masks and ``(b,)`` float32
+            predicted IoU scores per batch, in prompt order.
+        """
         for batch in self._batches(points):
             yield self._decode(None, batch)
