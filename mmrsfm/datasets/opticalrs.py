@@ -35,12 +35,30 @@ class OpticalRS13M(BaseDataset):
     its length (the warning says so).
 
     Args:
-        data_root: Dataset folder.
-        index_file: Optional text file (relative to ``data_root``) listing one image path per
-            line, relative to ``data_root``. Lines starting with ``#`` are ignored.
-        extensions: Image file suffixes considered when walking the folder.
-        pipeline: Data transforms, e.g. ``LoadImageFromFile``, ``RandomResizedCrop``,
-            ``PackInputs``.
+        data_root (str): Dataset folder. Defaults to ``''``.
+        index_file (str, optional): Text file (relative to ``data_root``) listing one image
+            path per line, relative to ``data_root``. Lines starting with ``#`` are ignored.
+            Defaults to None (walk ``data_root``).
+        extensions (Sequence[str]): Image file suffixes (case-insensitive) considered when
+            walking the folder. Defaults to :data:`IMG_EXTENSIONS`.
+        pipeline (Sequence[dict | Callable]): Data transforms, e.g. ``LoadImageFromFile``,
+            ``RandomResizedCrop``, ``PackInputs``; configs are built from mmpretrain's
+            ``TRANSFORMS`` whatever the default scope. Defaults to ``()``.
+        **kwargs: Other arguments of mmengine's ``BaseDataset`` (``lazy_init``,
+            ``max_refetch``, ...).
+
+    Examples:
+        >>> import os, tempfile
+        >>> from PIL import Image
+        >>> from mmpretrain.registry import DATASETS
+        >>> root = tempfile.mkdtemp()
+        >>> os.makedirs(os.path.join(root, 'AID'))
+        >>> Image.new('RGB', (64, 48)).save(os.path.join(root, 'AID', 'a.png'))
+        >>> dataset = DATASETS.build(dict(
+        ...     type='OpticalRS13M', data_root=root,
+        ...     pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))
+        >>> len(dataset), tuple(dataset[0]['inputs'].shape)
+        (1, (3, 48, 64))
     """
 
     METAINFO = {'classes': ()}
@@ -60,7 +78,19 @@ class OpticalRS13M(BaseDataset):
 
     @staticmethod
     def walk(data_root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
-        """Relative paths of every image under ``data_root``, sorted."""
+        """Relative paths of every image under ``data_root``, sorted.
+
+        Args:
+            data_root (str): The folder to walk (recursively).
+            extensions (Sequence[str]): Lower-case file suffixes of images. Defaults to
+                :data:`IMG_EXTENSIONS`.
+
+        Returns:
+            list[str]: Image paths relative to ``data_root``, sorted.
+
+        Raises:
+            FileNotFoundError: If ``data_root`` is not a folder.
+        """
         if not osp.isdir(data_root):
             raise FileNotFoundError(f'OpticalRS-13M folder {data_root} does not exist')
         found = []
@@ -73,12 +103,34 @@ class OpticalRS13M(BaseDataset):
     @classmethod
     def write_index(cls, data_root: str, index_file: str,
                     extensions: Sequence[str] = IMG_EXTENSIONS) -> int:
-        """Walk ``data_root`` and write its index atomically; returns the number of images."""
+        """Walk ``data_root`` and write its index atomically; returns the number of images.
+
+        Args:
+            data_root (str): The dataset folder.
+            index_file (str): The index file to write, one path relative to ``data_root`` per
+                line; written to ``osp.join(data_root, 'index.txt')`` it is the dataset's
+                ``index_file='index.txt'``.
+            extensions (Sequence[str]): Lower-case file suffixes of images. Defaults to
+                :data:`IMG_EXTENSIONS`.
+
+        Returns:
+            int: The number of images written to the index.
+        """
         paths = cls.walk(data_root, extensions)
         atomic_write_text(index_file, '\n'.join(paths) + '\n')
         return len(paths)
 
     def load_data_list(self) -> List[dict]:
+        """List the images from the index file, or by walking ``data_root``.
+
+        Returns:
+            list[dict]: One ``dict(img_path=...)`` per image.
+
+        Raises:
+            FileNotFoundError: If ``index_file`` is given but missing, or ``data_root`` is not
+                a folder.
+            ValueError: If no image is found.
+        """
         if self.index_file:
             index = osp.join(self.data_root, self.index_file)
             if not osp.isfile(index):
@@ -94,6 +146,15 @@ class OpticalRS13M(BaseDataset):
         return [dict(img_path=osp.join(self.data_root, p)) for p in paths]
 
     def prepare_data(self, idx: int):
+        """Run the pipeline on sample ``idx``, or return None for an unreadable image.
+
+        Args:
+            idx (int): The sample index.
+
+        Returns:
+            dict | None: The pipeline's output, or None (with a warning) when the image cannot
+            be read, in which case ``BaseDataset.__getitem__`` draws another index.
+        """
         try:
             return super().prepare_data(idx)
         except UNREADABLE_IMAGE_ERRORS as err:  # cv2.error included: OpenCV on empty files

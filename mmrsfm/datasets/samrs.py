@@ -47,17 +47,22 @@ class SAMRSDataset(BaseSegDataset):
     the class order, palette and image suffix of their subset.
 
     Args:
-        ann_file: Split file (relative to ``data_root``): one image name without suffix per
-            line; empty lines and lines starting with ``#`` are skipped.
-        data_prefix: Image and label folders under ``data_root``.
-            Defaults to ``dict(img_path='images', seg_map_path='gray')``.
-        check_files: Check at start-up that every listed image and label exists (one ``stat``
-            per file). Defaults to True.
-        source: Name written to every sample's ``source``. Defaults to the subset name.
+        ann_file (str): Split file (relative to ``data_root``): one image name without suffix
+            per line; empty lines and lines starting with ``#`` are skipped. Required, despite
+            the default. Defaults to ``''``.
+        data_prefix (dict, optional): Image and label folders under ``data_root``.
+            Defaults to None (``dict(img_path='images', seg_map_path='gray')``).
+        check_files (bool): Check at start-up that every listed image and label exists (one
+            ``stat`` per file). Defaults to True.
+        source (str, optional): Name written to every sample's ``source``. Defaults to None
+            (the subset name, e.g. ``'sota'``).
         **kwargs: ``data_root``, ``pipeline``, ``img_suffix``... as for mmseg's
             ``BaseSegDataset``. ``reduce_zero_label`` must stay False: 0 is a real class.
+            ``ignore_index`` defaults to 255, ``img_suffix`` to the subset's and
+            ``seg_map_suffix`` to ``'.png'``.
 
     Raises:
+        ValueError: ``ann_file`` is empty or ``reduce_zero_label`` is True.
         FileNotFoundError: the split file, or an image or label it lists, does not exist (the
             message names the split file, the line and the missing file).
     """
@@ -89,7 +94,16 @@ class SAMRSDataset(BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, seg_map_path, source, ...)`` per line of the split file."""
+        """One ``dict(img_path, seg_map_path, source, ...)`` per line of the split file.
+
+        Returns:
+            list[dict]: Per listed image its ``img_path``, ``seg_map_path``, ``label_map``,
+            ``reduce_zero_label`` (False), ``seg_fields`` and ``source``.
+
+        Raises:
+            FileNotFoundError: The split file is missing, or (with ``check_files``) an image
+                or label it lists; the message names up to 10 of them with their lines.
+        """
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'{self.ann_file}: split file of {type(self).__name__} not '
                                     'found (write one with '
@@ -122,7 +136,26 @@ class SAMRSDataset(BaseSegDataset):
 
 @DATASETS.register_module()
 class SOTADataset(SAMRSDataset):
-    """SAMRS-SOTA: DOTA-v2.0 trainval tiles (1024 px, PNG), 18 classes; see :class:`SAMRSDataset`.
+    """SAMRS-SOTA: DOTA-v2.0 trainval tiles (1024 px, PNG), 18 classes.
+
+    Arguments as for :class:`SAMRSDataset`.
+
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from mmseg.registry import DATASETS
+        >>> root = tempfile.mkdtemp()
+        >>> for folder in ('images', 'gray'):
+        ...     os.makedirs(os.path.join(root, folder))
+        ...     Image.fromarray(np.zeros((32, 32), np.uint8)).save(
+        ...         os.path.join(root, folder, 'P0000_0.png'))
+        >>> with open(os.path.join(root, 'train.txt'), 'w') as f:
+        ...     _ = f.write('P0000_0\\n')
+        >>> dataset = DATASETS.build(dict(type='SOTADataset', data_root=root,
+        ...                               ann_file='train.txt'))
+        >>> len(dataset), dataset[0]['source'], dataset.metainfo['classes'][0]
+        (1, 'sota', 'large-vehicle')
     """
 
     SUBSET = 'sota'
@@ -131,7 +164,17 @@ class SOTADataset(SAMRSDataset):
 
 @DATASETS.register_module()
 class SIORDataset(SAMRSDataset):
-    """SAMRS-SIOR: DIOR images (800 px, JPEG), 20 classes. See :class:`SAMRSDataset`."""
+    """SAMRS-SIOR: DIOR images (800 px, JPEG), 20 classes. See :class:`SAMRSDataset`.
+
+    Arguments as for :class:`SAMRSDataset`; images are ``.jpg`` files.
+
+    Examples:
+        >>> from mmseg.registry import DATASETS
+        >>> dataset = DATASETS.build(dict(type='SIORDataset', data_root='data/SAMRS/SIOR',
+        ...                               ann_file='train.txt', lazy_init=True))
+        >>> len(dataset.metainfo['classes']), dataset.img_suffix
+        (20, '.jpg')
+    """
 
     SUBSET = 'sior'
     DEFAULT_IMG_SUFFIX = '.jpg'
@@ -140,7 +183,17 @@ class SIORDataset(SAMRSDataset):
 
 @DATASETS.register_module()
 class FASTDataset(SAMRSDataset):
-    """SAMRS-FAST: FAIR1M-2.0 train + val tiles (PNG), 37 classes. See :class:`SAMRSDataset`."""
+    """SAMRS-FAST: FAIR1M-2.0 train + val tiles (PNG), 37 classes. See :class:`SAMRSDataset`.
+
+    Arguments as for :class:`SAMRSDataset`.
+
+    Examples:
+        >>> from mmseg.registry import DATASETS
+        >>> dataset = DATASETS.build(dict(type='FASTDataset', data_root='data/SAMRS/FAST',
+        ...                               ann_file='val.txt', lazy_init=True))
+        >>> len(dataset.metainfo['classes']), dataset.source
+        (37, 'fast')
+    """
 
     SUBSET = 'fast'
     METAINFO = samrs_metainfo('fast')

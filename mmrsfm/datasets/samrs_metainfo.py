@@ -43,6 +43,16 @@ def make_palette(num_classes: int) -> List[List[int]]:
     """Distinct RGB colours for ``num_classes`` labels (golden-ratio hue steps, fixed order).
 
     Deterministic, so a class keeps its colour across runs and tools.
+
+    Args:
+        num_classes (int): Number of labels.
+
+    Returns:
+        list[list[int]]: ``num_classes`` colours ``[R, G, B]`` in 0-255.
+
+    Examples:
+        >>> make_palette(2)
+        [[242, 36, 36], [27, 71, 178]]
     """
     import colorsys
     palette = []
@@ -55,7 +65,22 @@ def make_palette(num_classes: int) -> List[List[int]]:
 
 
 def samrs_metainfo(subset: str) -> dict:
-    """``dict(classes=..., palette=...)`` of a SAMRS subset (``'sota'``, ``'sior'``, ``'fast'``)."""
+    """``dict(classes=..., palette=...)`` of a SAMRS subset (``'sota'``, ``'sior'``, ``'fast'``).
+
+    Args:
+        subset (str): The subset name, case-insensitive.
+
+    Returns:
+        dict: ``classes`` (tuple of str, in label order) and ``palette`` (one ``[R, G, B]`` per
+        class, from :func:`make_palette`).
+
+    Raises:
+        KeyError: If ``subset`` is not a SAMRS subset.
+
+    Examples:
+        >>> len(samrs_metainfo('SIOR')['classes'])
+        20
+    """
     key = subset.lower()
     if key not in SAMRS_CLASSES:
         raise KeyError(f'unknown SAMRS subset {subset!r}; expected one of {sorted(SAMRS_CLASSES)}')

@@ -27,15 +27,21 @@ class SpaceNetV1Dataset(BaseSegDataset):
     ``IoUMetric(iou_metrics=['mIoU', 'mFscore'])``.
 
     Args:
-        img_suffix: Suffix of the image files. Defaults to ``'.png'``.
-        seg_map_suffix: Suffix of the mask files. Defaults to ``'.png'``.
+        img_suffix (str): Suffix of the image files. Defaults to ``'.png'``.
+        seg_map_suffix (str): Suffix of the mask files. Defaults to ``'.png'``.
+        reduce_zero_label (bool): Whether to drop label 0 (it would make ``background``
+            ignored); keep False to score both classes. Defaults to False.
         **kwargs: ``data_root``, ``data_prefix``, ``pipeline``... as for mmseg's
             ``BaseSegDataset``.
 
     Examples:
-        >>> dataset = dict(type='SpaceNetV1Dataset', data_root='data/spacenet_v1',
-        ...                data_prefix=dict(img_path='img_dir/train',
-        ...                                 seg_map_path='ann_dir/train'), pipeline=[...])
+        >>> from mmseg.registry import DATASETS
+        >>> dataset = DATASETS.build(dict(
+        ...     type='SpaceNetV1Dataset', data_root='data/spacenet_v1',
+        ...     data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        ...     lazy_init=True))
+        >>> dataset.metainfo['classes']
+        ('background', 'building')
     """
 
     METAINFO = dict(classes=SPACENET_V1_CLASSES, palette=[[0, 0, 0], [255, 255, 255]])

@@ -29,6 +29,17 @@ def proportional_batch_sizes(source_sizes: Sequence[float], batch_size: int) -> 
     Example: SAMRS sizes (17480, 23463, 64147) and ``B = 96`` give shares (15.97, 21.43, 58.60)
     and sub-batches (16, 21, 59).
 
+    Args:
+        source_sizes (Sequence[float]): Size (or relative weight) of each source, positive.
+        batch_size (int): The batch size ``B`` to split, at least the number of sources.
+
+    Returns:
+        list[int]: The sub-batch size of each source, in the order of ``source_sizes``.
+
+    Examples:
+        >>> proportional_batch_sizes((17480, 23463, 64147), 96)
+        [16, 21, 59]
+
     Raises:
         ValueError: a size is not positive, or ``batch_size`` is smaller than the number of
             sources.
@@ -64,24 +75,46 @@ class ProportionalBatchSampler(BatchSampler):
     The ``sampler`` mmengine passes in supplies the dataset, the seed and the epoch
     (``DefaultSampler``: a new shuffle per epoch, set by the training loop). With mmengine's
     ``InfiniteSampler`` the batches form an endless stream (epoch after epoch), the right choice
-    for ``IterBasedTrainLoop``.
+    for ``IterBasedTrainLoop``. In a config (SAMRS multi-source pretraining, ``sota``,
+    ``sior`` and ``fast`` being dataset configs)::
+
+        train_dataloader = dict(
+            batch_size=12,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            batch_sampler=dict(type='ProportionalBatchSampler'),
+            dataset=dict(type='ConcatDataset', datasets=[sota, sior, fast],
+                         ignore_keys=['classes', 'palette']))
 
     Args:
-        sampler: mmengine sampler built on the ``ConcatDataset`` (its order is not used).
-        batch_size: Samples per batch on this rank.
-        source_ratio: Relative source weights used instead of the dataset lengths (e.g. the
-            full subset sizes the paper quotes). Defaults to the lengths.
-        shuffle: Shuffle each source every epoch. Defaults to True.
-        num_replicas: World size. Defaults to the distributed world size.
-        rank: This rank. Defaults to the distributed rank.
+        sampler (Sampler): mmengine sampler built on the ``ConcatDataset`` (its order is not
+            used; its ``dataset``, ``seed`` and ``epoch`` are).
+        batch_size (int): Samples per batch on this rank.
+        source_ratio (Sequence[float], optional): Relative source weights used instead of the
+            dataset lengths (e.g. the full subset sizes the paper quotes). Defaults to None
+            (the lengths).
+        shuffle (bool): Shuffle each source every epoch. Defaults to True.
+        num_replicas (int, optional): World size. Defaults to None (the distributed world
+            size).
+        rank (int, optional): This rank. Defaults to None (the distributed rank).
+
+    Raises:
+        TypeError: If the sampler's dataset is not a ``ConcatDataset``.
+        ValueError: If ``source_ratio`` does not have one entry per dataset, or a source has
+            fewer samples per rank than its sub-batch.
 
     Examples:
-        >>> train_dataloader = dict(
-        ...     batch_size=12,
-        ...     sampler=dict(type='InfiniteSampler', shuffle=True),
-        ...     batch_sampler=dict(type='ProportionalBatchSampler'),
-        ...     dataset=dict(type='ConcatDataset', datasets=[sota, sior, fast],
-        ...                  ignore_keys=['classes', 'palette']))
+        >>> from mmengine.dataset import DefaultSampler
+        >>> from mmengine.logging import MMLogger
+        >>> from mmseg.registry import DATA_SAMPLERS
+        >>> from torch.utils.data import ConcatDataset
+        >>> # keep the sampler's INFO line (its sub-batches per source) out of this example
+        >>> _ = MMLogger.get_instance('docs', log_level='WARNING')
+        >>> dataset = ConcatDataset([range(20), range(10)])  # two sources
+        >>> batches = DATA_SAMPLERS.build(dict(
+        ...     type='ProportionalBatchSampler', batch_size=3, shuffle=False,
+        ...     sampler=DefaultSampler(dataset, shuffle=False)))
+        >>> batches.source_batch_sizes, len(batches), next(iter(batches))
+        ([2, 1], 10, [0, 1, 20])
     """
 
     def __init__(self,
@@ -158,7 +191,11 @@ class ProportionalBatchSampler(BatchSampler):
         return self.num_batches
 
     def set_epoch(self, epoch: int) -> None:
-        """Reshuffle for ``epoch`` (also forwarded to the wrapped sampler)."""
+        """Reshuffle for ``epoch`` (also forwarded to the wrapped sampler).
+
+        Args:
+            epoch (int): The epoch (0-based) whose shuffle the next iteration uses.
+        """
         self.epoch = epoch
         if hasattr(self.sampler, 'set_epoch'):
             self.sampler.set_epoch(epoch)
