@@ -15,6 +15,16 @@ class PSTSStageHook(Hook):
     ``set_epoch(iter, max_iters)`` before each iteration, so the PSTS boundaries must then be
     fractions of the schedule. Runs in every process (no rank check), so all ranks select with
     the same stage; logs each stage change.
+
+    Raises:
+        RuntimeError: At the first epoch or iteration, if the model has no
+            :class:`HOGTokenSelector`.
+
+    Examples:
+        >>> from mmpretrain.registry import HOOKS
+        >>> hook = HOOKS.build(dict(type='PSTSStageHook'))
+        >>> # in a SelectiveMAE config:
+        >>> custom_hooks = [dict(type='PSTSStageHook')]
     """
     priority = 'NORMAL'
 
@@ -39,11 +49,23 @@ class PSTSStageHook(Hook):
         self._last_stage = stage
 
     def before_train_epoch(self, runner) -> None:
+        """Set ``(runner.epoch, runner.max_epochs)`` on the selectors of an epoch-based loop.
+
+        Args:
+            runner (Runner): The training runner.
+        """
         from mmengine.runner import EpochBasedTrainLoop
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             self._update(runner, runner.epoch, runner.max_epochs)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Set ``(runner.iter, runner.max_iters)`` on the selectors of an iteration-based loop.
+
+        Args:
+            runner (Runner): The training runner.
+            batch_idx (int): Index of the batch in the epoch (unused).
+            data_batch (dict, optional): The batch (unused). Defaults to None.
+        """
         from mmengine.runner import EpochBasedTrainLoop
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             self._update(runner, runner.iter, runner.max_iters)

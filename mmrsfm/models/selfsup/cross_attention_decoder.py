@@ -15,7 +15,17 @@ from torch import nn
 
 class CrossAttention(nn.Module):
     """Multi-head attention of decoder queries (B, T, dims) over encoder tokens
-    (B, N, context_dims), projected to keys and values by ``kv`` (CrossMAE's layout)."""
+    (B, N, context_dims), projected to keys and values by ``kv`` (CrossMAE's layout).
+
+    Args:
+        dims (int): Width of the queries and of the output, divisible by ``num_heads``.
+        context_dims (int): Width of the encoder tokens.
+        num_heads (int): Attention heads.
+        qkv_bias (bool): Bias in the query and key/value projections. Defaults to True.
+
+    Raises:
+        ValueError: If ``dims`` is not divisible by ``num_heads``.
+    """
 
     def __init__(self, dims: int, context_dims: int, num_heads: int,
                  qkv_bias: bool = True) -> None:
@@ -28,6 +38,15 @@ class CrossAttention(nn.Module):
         self.proj = nn.Linear(dims, dims)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """Attend from the queries to the context tokens.
+
+        Args:
+            x (torch.Tensor): Queries (B, T, dims).
+            context (torch.Tensor): Encoder tokens (B, N, context_dims).
+
+        Returns:
+            torch.Tensor: The attention output (B, T, dims), after the output projection.
+        """
         b, t, c = x.shape
         h = self.num_heads
         q = self.q(x).reshape(b, t, h, c // h).transpose(1, 2)
@@ -41,8 +60,13 @@ class CrossAttentionBlock(nn.Module):
     of the encoder output ``y``.
 
     Args:
-        dims: Decoder width (queries).
-        context_dims: Encoder width (keys / values before projection).
+        dims (int): Decoder width (queries).
+        context_dims (int): Encoder width (keys / values before projection).
+        num_heads (int): Attention heads; must divide ``dims``.
+        mlp_ratio (float): Hidden width of the MLP relative to ``dims``. Defaults to 4.0.
+        norm_cfg (dict): Config of the two norm layers. Defaults to
+            ``dict(type='LN', eps=1e-6)``.
+        qkv_bias (bool): Bias in the query and key/value projections. Defaults to True.
     """
 
     def __init__(self, dims: int, context_dims: int, num_heads: int, mlp_ratio: float = 4.0,
@@ -54,13 +78,27 @@ class CrossAttentionBlock(nn.Module):
         self.mlp = FFN(dims, int(dims * mlp_ratio))
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, dims) queries; context: (B, 1 + V, context_dims) encoder output."""
+        """Run the block on the queries.
+
+        Args:
+            x (torch.Tensor): Queries (B, T, dims).
+            context (torch.Tensor): Encoder output (B, 1 + V, context_dims): cls + visible
+                tokens.
+
+        Returns:
+            torch.Tensor: The updated queries (B, T, dims).
+        """
         x = x + self.cross_attn(self.norm1(x), context)
         return x + self.mlp(self.norm2(x))
 
 
 class FFN(nn.Module):
-    """Two-layer GELU MLP with timm's parameter names (``fc1``, ``fc2``)."""
+    """Two-layer GELU MLP with timm's parameter names (``fc1``, ``fc2``).
+
+    Args:
+        dims (int): Input and output width.
+        hidden (int): Hidden width.
+    """
 
     def __init__(self, dims: int, hidden: int) -> None:
         super().__init__()
@@ -69,6 +107,14 @@ class FFN(nn.Module):
         self.fc2 = nn.Linear(hidden, dims)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply ``fc2(GELU(fc1(x)))``.
+
+        Args:
+            x (torch.Tensor): Tokens (..., dims).
+
+        Returns:
+            torch.Tensor: Tokens (..., dims).
+        """
         return self.fc2(self.act(self.fc1(x)))
 
 
@@ -80,14 +126,36 @@ class CrossAttentionDecoder(BaseModule):
     target patch; each block cross-attends to the encoder output (cls + visible tokens).
 
     Args:
-        num_patches: Patches of the pretraining size (square grid), e.g. 196 for 224 / 16; other
-            sizes interpolate the position embedding.
-        patch_size: Pixels per patch side.
-        in_chans: Image channels.
-        embed_dim: Encoder width.
-        decoder_embed_dim: Decoder width (512 in the paper's recipe).
-        decoder_depth: Decoder blocks (12 in the paper's recipe).
-        decoder_num_heads: Attention heads (16).
+        num_patches (int): Patches of the pretraining size (square grid), e.g. 196 for
+            224 / 16; other sizes interpolate the position embedding. Defaults to 196.
+        patch_size (int): Pixels per patch side. Defaults to 16.
+        in_chans (int): Image channels. Defaults to 3.
+        embed_dim (int): Encoder width. Defaults to 768.
+        decoder_embed_dim (int): Decoder width (512 in the paper's recipe). Defaults to 512.
+        decoder_depth (int): Decoder blocks (12 in the paper's recipe). Defaults to 12.
+        decoder_num_heads (int): Attention heads; must divide ``decoder_embed_dim``.
+            Defaults to 16.
+        mlp_ratio (float): Hidden width of each block's MLP relative to the decoder width.
+            Defaults to 4.0.
+        norm_cfg (dict): Config of the norm layers. Defaults to
+            ``dict(type='LN', eps=1e-6)``.
+        init_cfg (dict, optional): Initialisation config of ``BaseModule``, applied before
+            the decoder's own initialisation (:meth:`init_weights`). Defaults to None.
+
+    Raises:
+        ValueError: If ``num_patches`` is not a square number or the heads do not divide
+            the decoder width.
+
+    Examples:
+        >>> import torch
+        >>> from mmpretrain.registry import MODELS
+        >>> decoder = MODELS.build(dict(
+        ...     type='CrossAttentionDecoder', num_patches=16, patch_size=16, embed_dim=64,
+        ...     decoder_embed_dim=32, decoder_depth=2, decoder_num_heads=4))
+        >>> latent = torch.rand(2, 1 + 4, 64)  # cls + 4 visible tokens
+        >>> targets = torch.tensor([[0, 5, 9], [1, 2, 15]])  # 3 target patches each
+        >>> decoder(latent, targets, patch_resolution=(4, 4)).shape  # 16 * 16 * 3 pixels
+        torch.Size([2, 3, 768])
     """
 
     def __init__(self,
@@ -116,6 +184,8 @@ class CrossAttentionDecoder(BaseModule):
         self.pred = nn.Linear(decoder_embed_dim, patch_size**2 * in_chans)
 
     def init_weights(self) -> None:
+        """Fixed 2-D sin-cos position embedding, N(0, 0.02) mask token, Xavier-uniform linear
+        layers with zero bias, unit LayerNorms (MAE's initialisation)."""
         super().init_weights()
         pos = build_2d_sincos_position_embedding(self.grid, self.decoder_pos_embed.shape[-1],
                                                  cls_token=False)
@@ -135,12 +205,15 @@ class CrossAttentionDecoder(BaseModule):
         """Predict the pixels of the target patches.
 
         Args:
-            latent: (B, 1 + V, embed_dim) encoder output.
-            targets: (B, T) target patch indices (row-major in ``patch_resolution``).
-            patch_resolution: (rows, cols) of the patch grid of this batch.
+            latent (torch.Tensor): Encoder output (B, 1 + V, embed_dim): cls + visible tokens.
+            targets (torch.Tensor): Target patch indices (B, T), row-major in
+                ``patch_resolution``.
+            patch_resolution (tuple[int, int]): ``(rows, cols)`` of the patch grid of this
+                batch.
 
         Returns:
-            (B, T, patch_size**2 * in_chans) predicted (normalised) pixels.
+            torch.Tensor: Predicted (normalised) pixels (B, T, patch_size**2 * in_chans), each
+            patch flattened as ``patchify`` does.
         """
         pos = resize_pos_embed(self.decoder_pos_embed, (self.grid, self.grid), patch_resolution,
                                mode='bicubic', num_extra_tokens=0)

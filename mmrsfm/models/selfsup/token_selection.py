@@ -29,7 +29,21 @@ def hog_cell_histograms(images: torch.Tensor, cell_size: int = 8,
     last full cell are ignored.
 
     Args:
-        images: (B, C, H, W) float images (any scale).
+        images (torch.Tensor): Images (B, C, H, W), any scale; integer images are converted
+            to float.
+        cell_size (int): Side of a square HOG cell in pixels. Defaults to 8.
+        num_bins (int): Orientation bins over [0, 180) degrees. Defaults to 9.
+
+    Returns:
+        torch.Tensor: Histograms (B, C, H // cell_size, W // cell_size, num_bins), in units of
+        the image's gradient magnitude per pixel.
+
+    Raises:
+        ValueError: If the images are smaller than one cell.
+
+    Examples:
+        >>> hog_cell_histograms(torch.rand(2, 3, 32, 48)).shape
+        torch.Size([2, 3, 4, 6, 9])
     """
     b, c, h, w = images.shape
     hc, wc = h // cell_size, w // cell_size
@@ -63,6 +77,25 @@ def hog_patch_scores(images: torch.Tensor, patch_size: int = 16, cell_size: int 
     (C channels x (p / cell)^2 cells x bins): strong, consistent edges score high, flat patches
     score ~0. (The authors' code standardises the vector before averaging, which makes every
     score ~0 and the selection uniformly random.)
+
+    Args:
+        images (torch.Tensor): Images (B, C, H, W), H and W divisible by ``patch_size``.
+        patch_size (int): ViT patch size in pixels, divisible by ``cell_size``. Defaults to 16.
+        cell_size (int): HOG cell size in pixels. Defaults to 8.
+        num_bins (int): HOG orientation bins. Defaults to 9.
+
+    Returns:
+        torch.Tensor: Scores (B, L), non-negative.
+
+    Raises:
+        ValueError: If the image size is not divisible by ``patch_size`` or ``patch_size`` by
+            ``cell_size``.
+
+    Examples:
+        >>> flat, edge = torch.zeros(1, 1, 16, 32), torch.zeros(1, 1, 16, 32)
+        >>> edge[..., 20:28] = 1.0  # a bright stripe inside the second patch
+        >>> hog_patch_scores(torch.cat([flat, edge])).gt(0).tolist()
+        [[False, False], [False, True]]
     """
     b, c, h, w = images.shape
     if h % patch_size or w % patch_size or patch_size % cell_size:
@@ -76,7 +109,23 @@ def hog_patch_scores(images: torch.Tensor, patch_size: int = 16, cell_size: int 
 
 
 def token_budget(num_patches: int, mask_ratio: float, recon_ratio: float) -> Tuple[int, int]:
-    """``(V, T)``: numbers of visible and target tokens; errors for impossible combinations."""
+    """``(V, T)``: numbers of visible and target tokens; errors for impossible combinations.
+
+    Args:
+        num_patches (int): Patches per image ``L``.
+        mask_ratio (float): Share of patches hidden from the encoder, in (0, 1).
+        recon_ratio (float): Share of patches reconstructed, in (0, ``mask_ratio``].
+
+    Returns:
+        tuple[int, int]: ``V = int(L * (1 - mask_ratio))`` and ``T = int(L * recon_ratio)``.
+
+    Raises:
+        ValueError: If a ratio is out of range or ``V`` or ``T`` would be 0.
+
+    Examples:
+        >>> token_budget(196, 0.85, 0.25)
+        (29, 49)
+    """
     if not 0.0 < mask_ratio < 1.0:
         raise ValueError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
     if not 0.0 < recon_ratio <= mask_ratio:
@@ -109,22 +158,42 @@ class HOGTokenSelector(BaseModule):
     """Chooses SelectiveMAE's visible tokens and reconstruction targets from HOG scores.
 
     Args:
-        patch_size: ViT patch size in pixels.
-        mask_ratio: Share of patches hidden from the encoder. Defaults to 0.85.
-        recon_ratio: Share of patches reconstructed (chosen among the hidden). Defaults to 0.25.
-        sampling: ``'topk'`` (highest scores), ``'softmax'`` (sampled without replacement with
-            probabilities softmax(standardised score / temperature)) or ``'random'`` (uniform;
-            the authors' effective behaviour). Used for targets, and for visible tokens without
-            PSTS.
-        temperature: Softmax temperature.
-        psts: Progressive Semantic Token Selection of the visible tokens, e.g.
+        patch_size (int): ViT patch size in pixels. Defaults to 16.
+        mask_ratio (float): Share of patches hidden from the encoder. Defaults to 0.85.
+        recon_ratio (float): Share of patches reconstructed (chosen among the hidden).
+            Defaults to 0.25.
+        sampling (str): ``'topk'`` (highest scores), ``'softmax'`` (sampled without replacement
+            with probabilities softmax(standardised score / temperature)) or ``'random'``
+            (uniform; the authors' effective behaviour). Used for targets, and for visible
+            tokens without PSTS. Defaults to ``'topk'``.
+        temperature (float): Softmax temperature (``sampling='softmax'`` only). Defaults to 1.0.
+        cell_size (int): HOG cell size in pixels (see :func:`hog_patch_scores`).
+            Defaults to 8.
+        num_bins (int): HOG orientation bins. Defaults to 9.
+        psts (dict, optional): Progressive Semantic Token Selection of the visible tokens, e.g.
             ``dict(seed_ratio=0.5, num_steps=2, boundaries=(280, 300, 580, 600))``: the first
             ``seed_ratio`` of the visible tokens are the highest-scoring seeds, the rest are added
             in ``num_steps`` steps by max-cosine-similarity to the selected set of the token
             features (patch + position embeddings), ``near`` (most similar) until
             ``boundaries[0]``, ramping to ``far`` (least similar) by ``boundaries[1]``, ``far``
             until ``boundaries[2]``, ramping to ``random`` by ``boundaries[3]``. Boundaries are
-            epochs, or fractions of the schedule when all are <= 1. ``None`` disables PSTS.
+            epochs, or fractions of the schedule when all are <= 1; missing keys default to
+            ``seed_ratio=0.5``, ``num_steps=2``, ``boundaries=(0.35, 0.375, 0.725, 0.75)``.
+            Defaults to None (no PSTS).
+        init_cfg (dict, optional): Initialisation config of ``BaseModule`` (the selector has
+            no parameters). Defaults to None.
+
+    Raises:
+        ValueError: If ``sampling`` is unknown, the ratios leave no visible or target token,
+            or ``psts`` has unknown keys or invalid values.
+
+    Examples:
+        >>> from mmpretrain.registry import MODELS
+        >>> selector = MODELS.build(dict(type='HOGTokenSelector', patch_size=16,
+        ...                              mask_ratio=0.75, recon_ratio=0.5))
+        >>> visible, targets, scores = selector(torch.rand(2, 3, 64, 64))  # L = 16 patches
+        >>> tuple(visible.shape), tuple(targets.shape), tuple(scores.shape)
+        ((2, 4), (2, 8), (2, 16))
     """
 
     def __init__(self,
@@ -164,12 +233,23 @@ class HOGTokenSelector(BaseModule):
         self.epoch, self.max_epochs = 0, 1
 
     def set_epoch(self, epoch: int, max_epochs: int) -> None:
-        """Advance the PSTS stage (called by ``PSTSStageHook`` before every epoch)."""
+        """Advance the PSTS stage (called by ``PSTSStageHook`` before every epoch).
+
+        Args:
+            epoch (int): The current epoch (or iteration, for iteration-based loops), 0-based.
+            max_epochs (int): The schedule's length in the same unit (at least 1 is used).
+        """
         self.epoch, self.max_epochs = int(epoch), max(int(max_epochs), 1)
 
     def stage(self) -> Tuple[str, str, float]:
         """``(first, second, w)``: a share ``w`` of each step's tokens is taken in ``first``
-        order, the rest in ``second`` order, at the current epoch."""
+        order, the rest in ``second`` order, at the current epoch.
+
+        Returns:
+            tuple[str, str, float]: The two orders (``'near'``, ``'far'`` or ``'random'``) and
+            the weight ``w`` in [0, 1] of the first; ``('random', 'random', 1.0)`` without
+            PSTS.
+        """
         if self.psts is None:
             return ('random', 'random', 1.0)
         b0, b1, b2, b3 = self.psts['boundaries']
@@ -264,17 +344,23 @@ class HOGTokenSelector(BaseModule):
                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Select tokens for a batch.
 
-        Args:
-            images: (B, C, H, W) network inputs; H and W divisible by ``patch_size``.
-            token_feats: (B, L, D) patch + position embeddings, needed with PSTS.
-
-        Returns:
-            ``visible`` (B, V) and ``targets`` (B, T) token indices (sorted), and the HOG scores
-            (B, L).
-
         The selection is computed in fp32 whatever the autocast state or the input dtype:
         under mixed precision the similarities of PSTS would otherwise be half-precision matrix
         products, and ties and rounding would change which tokens are taken.
+
+        Args:
+            images (torch.Tensor): Network inputs (B, C, H, W); H and W divisible by
+                ``patch_size``.
+            token_feats (torch.Tensor, optional): Patch + position embeddings (B, L, D),
+                needed with PSTS. Defaults to None.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ``visible`` (B, V) and
+            ``targets`` (B, T) token indices (row-major patch numbers, sorted), and the HOG
+            scores (B, L).
+
+        Raises:
+            ValueError: With PSTS, if ``token_feats`` is missing or not (B, L, D).
         """
         with torch.autocast(device_type=images.device.type, enabled=False):
             return self._select(images.float(),
