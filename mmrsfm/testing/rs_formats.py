@@ -12,11 +12,10 @@ from typing import Dict, List, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmrsfm.datasets.dior import DIOR_CLASSES
+from mmrsfm.datasets.formats import DIOR_CLASSES, DOTA_V1_CLASSES
 
-DOTA_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
-                'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
-                'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
+#: The DOTA-v1.0 classes :func:`write_dota` draws from (the first ``num_classes``).
+DOTA_CLASSES = DOTA_V1_CLASSES
 # LoveDA label values: 0 no-data (ignored), 1..7 the classes below.
 LOVEDA_CLASSES = ('background', 'building', 'road', 'water', 'barren', 'forest', 'agricultural')
 
@@ -66,8 +65,19 @@ def write_dota(root: str,
     the txt files go to ``labelTxt/`` and start with the ``imagesource:``/``gsd:`` header lines
     of the released dataset.
 
+    Args:
+        root (str): Output folder.
+        split (str): Split folder under ``root``. Defaults to ``'trainval'``.
+        num_images (int): Images to write. Defaults to 4.
+        size (int): Side of the square images in pixels. Defaults to 256.
+        num_classes (int): Objects are drawn from the first ``num_classes`` of
+            :data:`DOTA_CLASSES`. Defaults to 3.
+        raw_release (bool): Write ``labelTxt/`` with header lines instead of ``annfiles/``.
+            Defaults to False.
+        seed (int): Random seed. Defaults to 0.
+
     Returns:
-        The image ids written.
+        List[str]: The image ids written (``P0000`` ...).
     """
     rng = np.random.RandomState(seed)
     img_dir = osp.join(root, split, 'images')
@@ -117,11 +127,16 @@ def write_dior(root: str,
     release (e.g. ``Expressway-Service-area`` capitalised).
 
     Args:
-        splits: split name -> number of images; ``test`` images go to ``JPEGImages-test``.
-            Defaults to ``{'train': 4, 'val': 2}``.
+        root (str): Output folder (the DIOR root).
+        splits (Dict[str, int], optional): Split name -> number of images; ``test`` images go
+            to ``JPEGImages-test``. Defaults to ``{'train': 4, 'val': 2}``.
+        size (int): Side of the square images in pixels. Defaults to 256.
+        num_classes (int): Objects are drawn from the first ``num_classes`` of
+            ``DIOR_CLASSES``. Defaults to 3.
+        seed (int): Random seed. Defaults to 0.
 
     Returns:
-        Image ids per split.
+        Dict[str, List[str]]: Image ids (``00001`` ..., numbered across splits) per split.
     """
     splits = splits or {'train': 4, 'val': 2}
     rng = np.random.RandomState(seed)
@@ -169,8 +184,15 @@ def write_loveda(root: str,
     maps with LoveDA's values: 0 no-data, 1..7 :data:`LOVEDA_CLASSES` (mmseg's ``LoveDADataset``
     reduces them to 0..6 with 255 ignored).
 
+    Args:
+        root (str): Output folder.
+        splits (Dict[str, int], optional): Split name -> number of images. Defaults to
+            ``{'train': 4, 'val': 2}``.
+        size (int): Side of the square images in pixels. Defaults to 128.
+        seed (int): Random seed. Defaults to 0.
+
     Returns:
-        Image ids per split.
+        Dict[str, List[str]]: Image ids per split.
     """
     splits = splits or {'train': 4, 'val': 2}
     rng = np.random.RandomState(seed)
@@ -216,10 +238,18 @@ def write_scene_folder(root: str,
     ``<relative path> <label index>`` line per image), split per class.
 
     Args:
-        per_class: Training images per class, one number or one per class (long-tailed sets).
+        root (str): Output folder.
+        classes (Sequence[str]): Class folder names, in label order. Defaults to
+            ``('Airport', 'Beach', 'Forest')``.
+        per_class (int | Sequence[int]): Training images per class, one number or one per
+            class (long-tailed sets). Defaults to 4.
+        val_per_class (int): Validation images per class. Defaults to 2.
+        size (int): Side of the square images in pixels. Defaults to 64.
+        seed (int): Random seed. Defaults to 0.
 
     Returns:
-        The annotation lines per split.
+        Dict[str, List[str]]: The annotation lines (``<relative path> <label>``) of ``train``
+        and ``val``.
     """
     rng = np.random.RandomState(seed)
     train_counts = [per_class] * len(classes) if isinstance(per_class, int) else list(per_class)
@@ -270,8 +300,15 @@ def write_potsdam_release(root: str,
     ``root/2_Ortho_RGB/`` and colour-coded ``top_potsdam_<i>_<j>_label_noBoundary.tif`` under
     ``root/5_Labels_all_noBoundary/``.
 
+    Args:
+        root (str): Output folder.
+        tiles (Sequence[str]): Tile ids ``<i>_<j>``. Defaults to ``('2_10', '2_13')``.
+        size (int): Side of the square tiles in pixels. Defaults to 96.
+        seed (int): Random seed. Defaults to 0.
+
     Returns:
-        Tile id -> the (size, size) index label drawn (0 boundary, 1..6 classes).
+        Dict[str, np.ndarray]: Tile id -> the (size, size) index label drawn (0 boundary, 1..6
+        classes).
     """
     rng = np.random.RandomState(seed)
     from PIL import Image
@@ -299,11 +336,16 @@ def write_isaid_release(root: str,
     ``root/<split>/Semantic_masks/images/P<n>_instance_color_RGB.png``.
 
     Args:
-        splits: Split -> number of images. Defaults to ``{'train': 2, 'val': 1}``.
-        size: ``(height, width)`` of every image.
+        root (str): Output folder.
+        splits (Dict[str, int], optional): Split -> number of images. Defaults to
+            ``{'train': 2, 'val': 1}``.
+        size (Tuple[int, int]): ``(height, width)`` of every image in pixels. Defaults to
+            ``(80, 120)``.
+        seed (int): Random seed. Defaults to 0.
 
     Returns:
-        Split -> image id -> the index label drawn (0 background, 1..15 classes).
+        Dict[str, Dict[str, np.ndarray]]: Split -> image id -> the (height, width) index label
+        drawn (0 background, 1..15 classes).
     """
     splits = splits or {'train': 2, 'val': 1}
     rng = np.random.RandomState(seed)
@@ -340,11 +382,21 @@ def write_spacenet_v1_release(root: str,
     rectangles with corners on integer pixel coordinates; tile ``img1`` has no buildings (an
     empty feature, as in the release).
 
+    Args:
+        root (str): Output folder.
+        num_tiles (int): Tiles to write (``img1`` ...). Defaults to 4.
+        size (Tuple[int, int]): ``(height, width)`` of every tile in pixels. Defaults to
+            ``(40, 48)``.
+        pixel_size (float): Pixel size in degrees. Defaults to 4.5e-6.
+        seed (int): Random seed. Defaults to 0.
+
     Returns:
-        Tile id -> list of footprints as pixel boxes ``[col0, row0, col1, row1]`` (continuous
-        image coordinates, the pixel ``(r, c)`` covering ``[c, c + 1) x [r, r + 1)``).
+        Dict[str, List[np.ndarray]]: Tile id -> list of footprints as pixel boxes ``[col0,
+        row0, col1, row1]`` (continuous image coordinates, the pixel ``(r, c)`` covering
+        ``[c, c + 1) x [r, r + 1)``).
     """
     import json
+
     from PIL import Image, TiffImagePlugin
     rng = np.random.RandomState(seed)
     img_dir = osp.join(root, '3band')

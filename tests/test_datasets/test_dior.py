@@ -1,11 +1,16 @@
-"""mmrsfm.datasets.dior: DIORDataset (mmdet) against an independent parse of the XML files it reads."""
+"""mmrsfm.datasets.dior: DIORDataset (mmdet) against an independent parse of the XML files it reads
+and against mmdet's own ``XMLDataset``."""
 import os.path as osp
 import xml.etree.ElementTree as ET
 
 import pytest
+from mmdet.datasets import XMLDataset
 
 from mmrsfm.datasets import DIOR_CLASSES, DIORDataset
+from mmrsfm.datasets.formats import AnnotationError
 from mmrsfm.testing import write_dior
+
+HBB = osp.join('Annotations', 'Horizontal Bounding Boxes')
 
 
 @pytest.fixture
@@ -50,6 +55,56 @@ def test_loads_boxes_and_case_insensitive_classes(dior_root):
     assert info['instances'][0]['bbox_label'] == DIOR_CLASSES.index('expressway-service-area')
 
 
+def _release_quirks(xml_files):
+    """Capitalised class names, difficult objects, fractional VOC coordinates and a file
+    without ``<size>``."""
+    for n, xml in enumerate(xml_files):
+        tree = ET.parse(xml)
+        root = tree.getroot()
+        name = root.find('object/name')
+        name.text = 'Expressway-Service-area' if n == 0 else name.text.upper()
+        for k, obj in enumerate(root.findall('object')):
+            obj.find('difficult').text = str(int((n + k) % 3 == 0))
+            box = obj.find('bndbox')
+            box.find('xmin').text = f'{box.find("xmin").text}.7'
+            box.find('ymax').text = f'{box.find("ymax").text}.25'
+        if n == 1:
+            root.remove(root.find('size'))
+        tree.write(xml)
+
+
+def _lower_names(xml_files):
+    for xml in xml_files:
+        tree = ET.parse(xml)
+        for name in tree.getroot().iter('name'):
+            name.text = name.text.lower()
+        tree.write(xml)
+
+
+@pytest.mark.parametrize('filter_cfg', [None, dict(bbox_min_size=40)])
+def test_data_list_is_mmdet_xml_datasets(tmp_path, filter_cfg):
+    """The data list equals mmdet's ``XMLDataset`` one on the same files (whose class names
+    mmdet only finds once lower-cased)."""
+    root = str(tmp_path / 'DIOR')
+    ids = write_dior(root, {'train': 6}, num_classes=20, seed=2)['train']
+    xml_files = [osp.join(root, HBB, f'{i}.xml') for i in ids]
+    _release_quirks(xml_files)
+    kwargs = dict(data_root=root, ann_file='ImageSets/Main/train.txt', pipeline=[],
+                  filter_cfg=filter_cfg)
+    ours = DIORDataset(**kwargs)
+    _lower_names(xml_files)
+    theirs = XMLDataset(img_subdir='JPEGImages-trainval', ann_subdir=HBB,
+                        data_prefix=dict(sub_data_root=''),
+                        metainfo=dict(classes=DIOR_CLASSES), **kwargs)
+    got = [ours.get_data_info(i) for i in range(len(ours))]
+    want = [theirs.get_data_info(i) for i in range(len(theirs))]
+    assert got == want and len(got) == 6
+    instances = [inst for info in got for inst in info['instances']]
+    assert {inst['ignore_flag'] for inst in instances} == {0, 1}
+    assert got[0]['instances'][0]['bbox_label'] == DIOR_CLASSES.index('expressway-service-area')
+    assert got[1]['width'] == got[1]['height'] == 256  # measured from the image
+
+
 def _corrupt(dior_root, old, new):
     xml = osp.join(dior_root, 'Annotations', 'Horizontal Bounding Boxes', '00002.xml')
     text = open(xml).read()
@@ -59,16 +114,33 @@ def _corrupt(dior_root, old, new):
     return xml
 
 
-@pytest.mark.parametrize('old,new,message', [
-    ('<name>', '<name>spaceship', "class 'spaceship"),
-    ('</annotation>', '', 'malformed XML'),
-    ('<xmin>', '<xmin>abc', 'non-numeric'),
+@pytest.mark.parametrize('old,new,line,message', [
+    # Lines of 00002.xml: <size> 6, first <object> 8, its <difficult> 12, its <bndbox> 13.
+    ('<name>', '<name>spaceship', 8, "unknown class 'spaceship"),
+    ('</annotation>', '', 33, 'malformed XML: no element found'),
+    ('<xmin>', '<xmin>abc', 13, "<xmin> is not a number: 'abc"),
+    ('<difficult>0', '<difficult>hard', 12, "<difficult> must be an integer, found 'hard'"),
+    ('<height>', '<h>', 6, 'malformed XML: mismatched tag'),
+    ('<width>256</width>', '', 6, '<size> has no <width>'),
+    ('<bndbox>', '<box>', 13, 'malformed XML: mismatched tag'),
 ])
-def test_bad_annotations_name_the_file(dior_root, old, new, message):
+def test_bad_annotations_name_the_file_and_line(dior_root, old, new, line, message):
     xml = _corrupt(dior_root, old, new)
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(AnnotationError) as err:
         DIORDataset(data_root=dior_root, ann_file='ImageSets/Main/train.txt', pipeline=[])
-    assert xml in str(err.value) and message in str(err.value)
+    assert isinstance(err.value, ValueError)
+    assert (err.value.path, err.value.line) == (xml, line)
+    assert str(err.value).startswith(f'{xml}:{line}: ') and message in str(err.value)
+
+
+def test_object_without_bndbox_is_an_error(dior_root):
+    xml = osp.join(dior_root, HBB, '00002.xml')
+    tree = ET.parse(xml)
+    obj = tree.getroot().find('object')
+    obj.remove(obj.find('bndbox'))
+    tree.write(xml)
+    with pytest.raises(AnnotationError, match=f'{xml}:8: <object> has no <bndbox>'):
+        DIORDataset(data_root=dior_root, ann_file='ImageSets/Main/train.txt', pipeline=[])
 
 
 def test_missing_annotation_file_is_named(dior_root):

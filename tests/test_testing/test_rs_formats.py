@@ -4,12 +4,18 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from mmrsfm.testing import LOVEDA_CLASSES, write_dota, write_loveda, write_scene_folder
+from mmrsfm.datasets.formats import DOTA_V1_CLASSES
+from mmrsfm.testing import (DOTA_CLASSES, LOVEDA_CLASSES, write_dota, write_loveda,
+                            write_scene_folder)
 from mmrsfm.version import __version__, parse_version_info
 
 
 def test_dota_polygons_round_trip_through_mmrotate(tmp_path):
     from mmrotate.datasets import DOTADataset
+
+    # One DOTA class list (mmrsfm.datasets.formats), in mmrotate's label order.
+    assert DOTA_CLASSES is DOTA_V1_CLASSES
+    assert DOTA_V1_CLASSES == tuple(DOTADataset.METAINFO['classes'])
     root = str(tmp_path)
     ids = write_dota(root, 'trainval', num_images=3, num_classes=5, seed=3)
     dataset = DOTADataset(data_root=root, ann_file='trainval/annfiles/',
@@ -37,9 +43,9 @@ def test_dota_polygons_round_trip_through_mmrotate(tmp_path):
 def test_loveda_labels_and_mmseg_reduction(tmp_path):
     from mmseg.datasets import LoveDADataset
     write_loveda(str(tmp_path), {'train': 2})
-    dataset = LoveDADataset(data_root=str(tmp_path),
-                            data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-                            pipeline=[])
+    dataset = LoveDADataset(
+        data_root=str(tmp_path),
+        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'), pipeline=[])
     assert len(dataset) == 2 and dataset.metainfo['classes'] == LOVEDA_CLASSES
     label = cv2.imread(dataset.get_data_info(0)['seg_map_path'], cv2.IMREAD_UNCHANGED)
     assert label.ndim == 2 and label[0, 0] == 0  # no-data corner

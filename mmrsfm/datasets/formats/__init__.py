@@ -2,15 +2,30 @@
 
 Datasets, metrics and the offline data tools all read annotation files through these modules,
 so every format has one parser and one kind of error (:class:`AnnotationError`, which names the
-file and line).
+file and line). The detection readers return :class:`DetObject` lists labelled by a
+:class:`ClassMapper`.
 
-* :mod:`.dota` - DOTA ``labelTxt`` files (8-point polygons, optional header lines).
+* :mod:`.annotation_error` - :class:`AnnotationError`, raised by every reader.
+* :mod:`.objects` - :class:`DetObject` (one annotated object), :class:`ClassMapper` (source class
+  names -> label indices) and :func:`make_object`.
+* :mod:`.xml_lines` - XML parsing that keeps each element's line, shared by the XML readers.
+* :mod:`.dota` - DOTA ``labelTxt`` files (8-point polygons, optional header lines):
+  :func:`read_dota_txt` (as written) and :func:`read_dota_objects` (labelled objects).
+* :mod:`.dior` - DIOR / DIOR-R VOC XML (``<size>``, ``<bndbox>`` and/or ``<robndbox>``):
+  :func:`read_dior_xml`.
+* :mod:`.fair1m` - FAIR1M XML (four ``<point>`` corners per object): :func:`read_fair1m_xml`.
 """
 from .annotation_error import AnnotationError
+from .dior import DIOR_CLASSES, DIORAnnotation, read_dior_xml
 from .dota import (DOTA_V1_CLASSES, DOTAAnnotation, DOTAObject, format_dota_object,
-                   parse_dota_lines, read_dota_txt)
+                   parse_dota_lines, read_dota_objects, read_dota_txt)
+from .fair1m import read_fair1m_xml
+from .objects import ClassMapper, DetObject, as_class_mapper, make_object, normalize_name
+from .xml_lines import parse_xml_with_lines
 
 __all__ = [
-    'AnnotationError', 'DOTA_V1_CLASSES', 'DOTAAnnotation', 'DOTAObject', 'format_dota_object',
-    'parse_dota_lines', 'read_dota_txt'
+    'AnnotationError', 'DIOR_CLASSES', 'DIORAnnotation', 'read_dior_xml', 'DOTA_V1_CLASSES',
+    'DOTAAnnotation', 'DOTAObject', 'format_dota_object', 'parse_dota_lines',
+    'read_dota_objects', 'read_dota_txt', 'read_fair1m_xml', 'ClassMapper', 'DetObject',
+    'as_class_mapper', 'make_object', 'normalize_name', 'parse_xml_with_lines'
 ]

@@ -14,12 +14,14 @@ from __future__ import annotations
 import codecs
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
 from .annotation_error import AnnotationError
+from .objects import ClassMapper, DetObject, as_class_mapper, make_object
 
+#: The 15 DOTA-v1.0 classes, in the label order of mmrotate's ``DOTADataset``.
 DOTA_V1_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
                    'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
                    'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
@@ -29,8 +31,14 @@ _HEADER_KEYS = ('imagesource', 'gsd')
 
 @dataclass
 class DOTAObject:
-    """One annotated object: ``poly`` (4, 2) corners in pixels, class ``name``, ``difficult``,
-    1-based ``line`` in its file."""
+    """One object of a DOTA file, as written.
+
+    Attributes:
+        poly (np.ndarray): Corners of shape (4, 2) in pixels, in file order.
+        name (str): Class name as written.
+        difficult (int): The difficult flag (0 when the line has none).
+        line (int, optional): 1-based line of the object in its file. Defaults to None.
+    """
     poly: np.ndarray
     name: str
     difficult: int = 0
@@ -39,7 +47,14 @@ class DOTAObject:
 
 @dataclass
 class DOTAAnnotation:
-    """The objects of one image and its header (``None`` where absent or ``null``)."""
+    """The objects and header of one DOTA file.
+
+    Attributes:
+        objects (List[DOTAObject]): The objects in file order.
+        image_source (str, optional): The ``imagesource:`` header; ``None`` when absent.
+        gsd (float, optional): The ``gsd:`` header in metres per pixel; ``None`` when absent or
+            ``null``.
+    """
     objects: List[DOTAObject] = field(default_factory=list)
     image_source: Optional[str] = None
     gsd: Optional[float] = None
@@ -51,12 +66,13 @@ def parse_dota_lines(lines: Sequence[str],
     """Parse the lines of a DOTA annotation file.
 
     Args:
-        lines: The file's lines.
-        source: Name used in errors (the file path).
-        classes: Allowed class names; ``None`` accepts any name.
+        lines (Sequence[str]): The file's lines.
+        source (str): Name used in errors (the file path). Defaults to ``'<lines>'``.
+        classes (Sequence[str], optional): Allowed class names; ``None`` accepts any name.
+            Defaults to None.
 
     Returns:
-        The objects and the header values.
+        DOTAAnnotation: The objects and the header values.
 
     Raises:
         AnnotationError: (a ``ValueError``) naming ``source`` and the 1-based line number of a
@@ -144,6 +160,46 @@ def read_dota_txt(path: str, classes: Optional[Sequence[str]] = None) -> DOTAAnn
 
 
 def format_dota_object(poly: np.ndarray, name: str, difficult: int, decimals: int = 2) -> str:
-    """One annotation line: ``x1 y1 ... x4 y4 name difficult`` with ``decimals`` digits."""
+    """One annotation line of a DOTA file.
+
+    Args:
+        poly (np.ndarray): Corners of shape (4, 2) (or (8,)) in pixels.
+        name (str): Class name.
+        difficult (int): The difficult flag (2 marks an object cut by a patch border).
+        decimals (int): Digits after the decimal point of the coordinates. Defaults to 2.
+
+    Returns:
+        str: ``x1 y1 ... x4 y4 name difficult``, without a newline.
+    """
     coords = ' '.join(f'{v:.{decimals}f}' for v in np.asarray(poly, dtype=np.float64).ravel())
     return f'{coords} {name} {int(difficult)}'
+
+
+def read_dota_objects(path: str, classes: Union[Sequence[str], ClassMapper]) -> List[DetObject]:
+    """Read the objects of a DOTA file as :class:`.DetObject` with class indices.
+
+    Reads with :func:`read_dota_txt`; a ``difficult`` value > 0 (1 in the release, 2 for objects
+    cut by a patch border) marks the object difficult.
+
+    Args:
+        path (str): The ``.txt`` file.
+        classes (Sequence[str] | ClassMapper): Target classes, in label order, or a mapper that
+            also renames or drops source classes.
+
+    Returns:
+        List[DetObject]: The objects in file order, with ``poly`` (4, 2) in pixels (and ``hbox``
+        when the corners are axis-aligned).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        AnnotationError: (a ``ValueError``) naming ``path`` and the line of a malformed line, an
+            unknown class or a non-finite coordinate.
+    """
+    mapper = as_class_mapper(classes)
+    objects = []
+    for entry in read_dota_txt(path).objects:
+        obj = make_object(mapper, entry.name, path, entry.line, poly=entry.poly,
+                          difficult=entry.difficult > 0)
+        if obj is not None:
+            objects.append(obj)
+    return objects

@@ -6,7 +6,7 @@ splits, SpaceNet v1 footprint rasterisation, colour label conversion and sliding
 :mod:`mmrsfm.datasets.formats`; the DOTA patch merge lives with the metric that needs it, in
 :mod:`mmrsfm.evaluation.functional`.
 """
-from .dior_coco import dior_to_coco, parse_dior_xml, split_image_ids
+from .dior_coco import dior_to_coco, split_image_ids
 from .dota_split import clip_object, patch_name, sliding_windows, split_image, split_image_file
 from .isaid import ISAID_LABEL_SUFFIX, ISAID_PALETTE, isaid_patch_names
 from .potsdam import (POTSDAM_PALETTE, POTSDAM_TRAIN_TILES, POTSDAM_VAL_TILES, potsdam_split,
@@ -20,7 +20,7 @@ from .spacenet import (geo_to_pixel, rasterize_footprints, read_geojson, read_ge
                        spacenet_tile_id)
 
 __all__ = [
-    'dior_to_coco', 'parse_dior_xml', 'split_image_ids', 'clip_object', 'patch_name',
+    'dior_to_coco', 'split_image_ids', 'clip_object', 'patch_name',
     'sliding_windows', 'split_image', 'split_image_file', 'ISAID_LABEL_SUFFIX', 'ISAID_PALETTE',
     'isaid_patch_names', 'POTSDAM_PALETTE', 'POTSDAM_TRAIN_TILES', 'POTSDAM_VAL_TILES',
     'potsdam_split', 'potsdam_tile', 'DoneMarkers', 'atomic_write_bytes', 'atomic_write_image',

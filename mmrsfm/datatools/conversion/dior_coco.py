@@ -12,53 +12,11 @@ names must exist, so a COCO file never points at images the detector cannot load
 from __future__ import annotations
 
 import os.path as osp
-import xml.etree.ElementTree as ET
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
-from mmrsfm.datasets.dior import DIOR_CLASSES
+from mmrsfm.datasets.formats import DIOR_CLASSES, AnnotationError, ClassMapper, read_dior_xml
 
 HBB_SUBDIR = osp.join('Annotations', 'Horizontal Bounding Boxes')
-
-
-def parse_dior_xml(xml_path: str,
-                   classes: Sequence[str] = DIOR_CLASSES) -> Tuple[int, int, List[dict]]:
-    """Image size and objects of one DIOR XML file.
-
-    Returns:
-        ``(width, height, objects)`` with objects ``{'label': 0-based index, 'xyxy': [xmin,
-        ymin, xmax, ymax] (1-based VOC pixels), 'difficult': bool}``.
-
-    Raises:
-        ValueError: naming the file (and object index) for malformed XML, a missing or
-            non-numeric field, or an unknown class.
-    """
-    try:
-        root = ET.parse(xml_path).getroot()
-    except ET.ParseError as err:
-        raise ValueError(f'{xml_path}: malformed XML ({err})') from err
-    lookup = {c.lower(): i for i, c in enumerate(classes)}
-
-    def number(node: Optional[ET.Element], tag: str, where: str) -> float:
-        child = node.find(tag) if node is not None else None
-        try:
-            return float(child.text)
-        except (AttributeError, TypeError, ValueError):
-            raise ValueError(f'{xml_path}: {where} has no numeric <{tag}>') from None
-
-    size = root.find('size')
-    width, height = int(number(size, 'width', '<size>')), int(number(size, 'height', '<size>'))
-    objects = []
-    for index, obj in enumerate(root.findall('object')):
-        name = (obj.findtext('name') or '').strip().lower()
-        if name not in lookup:
-            raise ValueError(f'{xml_path}: object {index} has class {name!r}, which is not one '
-                             f'of the {len(classes)} DIOR classes')
-        bnd = obj.find('bndbox')
-        where = f'object {index} <bndbox>'
-        xyxy = [number(bnd, tag, where) for tag in ('xmin', 'ymin', 'xmax', 'ymax')]
-        difficult = (obj.findtext('difficult') or '0').strip() == '1'
-        objects.append(dict(label=lookup[name], xyxy=xyxy, difficult=difficult))
-    return width, height, objects
 
 
 def dior_to_coco(dior_root: str,
@@ -68,42 +26,58 @@ def dior_to_coco(dior_root: str,
                  progress: bool = False) -> Tuple[dict, List[str]]:
     """Build a COCO dict for ``image_ids`` of a DIOR folder.
 
+    Each XML file is read by :func:`mmrsfm.datasets.formats.read_dior_xml` (every object needs a
+    ``<bndbox>``, the file a ``<size>``).
+
     Args:
-        dior_root: DIOR root (holding ``Annotations/Horizontal Bounding Boxes``).
-        image_ids: Image ids (``00001`` ...), e.g. from ``ImageSets/Main/train.txt``.
-        img_subdir: Image folder of these ids, ``JPEGImages-trainval`` or ``JPEGImages-test``.
-        progress: Show a progress bar.
+        dior_root (str): DIOR root (holding ``Annotations/Horizontal Bounding Boxes``).
+        image_ids (Sequence[str]): Image ids (``00001`` ...), e.g. from
+            ``ImageSets/Main/train.txt``.
+        img_subdir (str): Image folder of these ids, ``JPEGImages-trainval`` or
+            ``JPEGImages-test``.
+        classes (Sequence[str]): Category names in id order (ids from 1); XML class names match
+            them case-insensitively. Defaults to :data:`DIOR_CLASSES`.
+        progress (bool): Show a progress bar. Defaults to False.
 
     Returns:
-        ``(coco dict, messages about degenerate boxes)``.
+        Tuple[dict, List[str]]: The COCO dict (``images``, ``annotations`` with ``bbox``
+        ``[x, y, w, h]`` in pixels, ``categories``) and messages about degenerate boxes.
 
     Raises:
         FileNotFoundError: naming a missing XML file, or the image files of ``image_ids`` that
             are missing from ``<dior_root>/<img_subdir>`` (checked before any XML is read).
+        AnnotationError: (a ``ValueError``) naming the XML file and line of a malformed file
+            or one without ``<size>``.
     """
     from tqdm import tqdm
     check_images_exist(dior_root, image_ids, img_subdir)
+    mapper = ClassMapper(tuple(classes))
     images, annotations, warnings = [], [], []
     for image_index, img_id in enumerate(tqdm(image_ids, desc=img_subdir, disable=not progress,
                                               unit='img'), start=1):
         xml_path = osp.join(dior_root, HBB_SUBDIR, f'{img_id}.xml')
         if not osp.isfile(xml_path):
             raise FileNotFoundError(f'{xml_path}: annotation of image {img_id} is missing')
-        width, height, objects = parse_dior_xml(xml_path, classes)
+        ann = read_dior_xml(xml_path, mapper, require_bndbox=True)
+        if ann.width is None:
+            raise AnnotationError(xml_path, None, 'no <size>: COCO needs the image width and '
+                                  'height')
         images.append(dict(id=image_index, file_name=f'{img_subdir}/{img_id}.jpg',
-                           width=width, height=height))
-        for index, obj in enumerate(objects):
-            xmin, ymin, xmax, ymax = obj['xyxy']
+                           width=ann.width, height=ann.height))
+        for index, obj in enumerate(ann.objects):
+            # Back to the 1-based VOC values (exact: hbox is <bndbox> - 1).
+            xyxy = (obj.hbox + 1.0).tolist()
+            xmin, ymin, xmax, ymax = xyxy
             w, h = xmax - xmin, ymax - ymin
             crowd = int(w <= 0 or h <= 0)
             if crowd:
-                warnings.append(f'{xml_path}: object {index} has a degenerate box '
-                                f'{obj["xyxy"]}; written with iscrowd=1 (ignored)')
+                warnings.append(f'{xml_path}:{obj.line}: object {index} has a degenerate box '
+                                f'{xyxy}; written with iscrowd=1 (ignored)')
             annotations.append(dict(id=len(annotations) + 1, image_id=image_index,
-                                    category_id=obj['label'] + 1,
+                                    category_id=obj.label + 1,
                                     bbox=[xmin - 1, ymin - 1, max(w, 0.0), max(h, 0.0)],
                                     area=max(w, 0.0) * max(h, 0.0), iscrowd=crowd,
-                                    difficult=int(obj['difficult'])))
+                                    difficult=int(obj.difficult)))
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(classes)]
     return dict(images=images, annotations=annotations, categories=categories), warnings
 
@@ -134,7 +108,17 @@ def check_images_exist(dior_root: str, image_ids: Sequence[str], img_subdir: str
 
 
 def read_image_set(path: str) -> List[str]:
-    """Image ids of an ``ImageSets/Main/<split>.txt`` file (one per line, blanks skipped)."""
+    """Image ids of an ``ImageSets/Main/<split>.txt`` file.
+
+    Args:
+        path (str): The image-set file, one image id per line (blank lines skipped).
+
+    Returns:
+        List[str]: The image ids in file order.
+
+    Raises:
+        FileNotFoundError: naming ``path`` when it does not exist.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: image-set file not found')
     with open(path) as f:
@@ -142,8 +126,20 @@ def read_image_set(path: str) -> List[str]:
 
 
 def split_image_ids(dior_root: str, split: str) -> Tuple[List[str], str]:
-    """Image ids of a split and their image folder; ``trainval`` is ``train`` + ``val`` when
-    ``trainval.txt`` is absent."""
+    """Image ids of a DIOR split and their image folder.
+
+    Args:
+        dior_root (str): DIOR root (holding ``ImageSets/Main``).
+        split (str): Split name, ``train``, ``val``, ``trainval`` or ``test``; ``trainval`` is
+            ``train`` + ``val`` when ``trainval.txt`` is absent.
+
+    Returns:
+        Tuple[List[str], str]: The image ids and their image folder (``JPEGImages-test`` for
+        ``test``, else ``JPEGImages-trainval``).
+
+    Raises:
+        FileNotFoundError: naming a missing image-set file.
+    """
     sets = osp.join(dior_root, 'ImageSets', 'Main')
     if split == 'trainval' and not osp.isfile(osp.join(sets, 'trainval.txt')):
         ids = read_image_set(osp.join(sets, 'train.txt')) + read_image_set(

@@ -7,8 +7,9 @@ from mmrsfm.utils.extras import require_extra
 
 require_extra('samrs', 'SAMRS label generation (mmrsfm.datatools.sam_labels)')
 
-from .annotations import (ANNOTATION_FORMATS, AnnotationError, ClassMapper, DetObject,  # noqa: E402
-                          load_objects, parse_dior_xml, parse_dota_txt, parse_fair1m_xml)
+from mmrsfm.datasets.formats import AnnotationError, ClassMapper, DetObject  # noqa: E402
+
+from .annotations import ANNOTATION_FORMATS, load_objects  # noqa: E402
 from .authors_pickle import PickleLayoutError, read_instance_pickle  # noqa: E402
 from .coco import (build_coco, encode_mask, instance_annotation, merge_coco,  # noqa: E402
                    subset_coco)
@@ -22,7 +23,7 @@ from .sam_labeler import SAM_MODEL_TYPES, SamBoxLabeler, build_sam  # noqa: E402
 
 __all__ = [
     'ANNOTATION_FORMATS', 'AnnotationError', 'ClassMapper', 'DetObject', 'load_objects',
-    'parse_dior_xml', 'parse_dota_txt', 'parse_fair1m_xml', 'PickleLayoutError',
+    'PickleLayoutError',
     'read_instance_pickle', 'build_coco', 'encode_mask', 'instance_annotation', 'merge_coco',
     'subset_coco', 'LabelGenerator', 'pair_images', 'DEFAULT_OVERLAP_ORDER', 'OVERLAP_ORDERS',
     'colorize', 'paint_order', 'render_semantic', 'InstanceIoU', 'intersection_union',

@@ -27,8 +27,8 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from ...datasets.formats import ClassMapper
 from ...utils.safe_pickle import BUILTIN_GLOBALS, NUMPY_GLOBALS, restricted_load
-from .annotations import ClassMapper
 from .coco import build_coco, encode_mask, instance_annotation
 
 

@@ -23,9 +23,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import cv2
 from tqdm import tqdm
 
+from mmrsfm.datasets.formats import AnnotationError, ClassMapper
 from mmrsfm.utils import atomic_write_json
 
-from .annotations import ANNOTATION_SUFFIX, AnnotationError, ClassMapper, load_objects
+from .annotations import ANNOTATION_SUFFIX, load_objects
 from .coco import build_coco, encode_mask, instance_annotation
 from .label_maps import DEFAULT_OVERLAP_ORDER, colorize, render_semantic, write_png_atomic
 from .prompts import build_box_prompts

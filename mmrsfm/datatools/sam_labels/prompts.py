@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .annotations import DetObject
+from ...datasets.formats import DetObject
 
 BOX_PROMPTS = ('hbox', 'rhbox', 'auto')
 

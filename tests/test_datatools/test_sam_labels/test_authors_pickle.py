@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from mmrsfm.datasets.formats import ClassMapper
 from mmrsfm.datasets.samrs_metainfo import SIOR_CLASSES
-from mmrsfm.datatools.sam_labels.annotations import ClassMapper
 from mmrsfm.datatools.sam_labels.authors_pickle import (PickleLayoutError, pickles_to_coco,
                                                         read_instance_pickle)
 from mmrsfm.datatools.sam_labels.coco import encode_mask

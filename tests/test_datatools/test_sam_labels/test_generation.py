@@ -11,8 +11,8 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from segment_anything import SamPredictor
 
+from mmrsfm.datasets.formats import ClassMapper
 from mmrsfm.datasets.samrs_metainfo import SOTA_CLASSES
-from mmrsfm.datatools.sam_labels.annotations import ClassMapper
 from mmrsfm.datatools.sam_labels.generation import LabelGenerator
 from mmrsfm.datatools.sam_labels.sam_labeler import SamBoxLabeler
 

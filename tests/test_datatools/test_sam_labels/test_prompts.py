@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from mmrsfm.datatools.sam_labels.annotations import DetObject
+from mmrsfm.datasets.formats import DetObject
 from mmrsfm.datatools.sam_labels.prompts import (box_prompt, build_box_prompts, center_point,
                                                  rhbox_from_polygon)
 
