@@ -46,9 +46,10 @@ def _apply(rules, key: str):
     return None
 
 
-def convert_timm_vit(state_dict: Dict[str, torch.Tensor],
-                     backbone_prefix: str = 'backbone.',
-                     neck_prefix: str = 'neck.') -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
+def convert_timm_vit(
+        state_dict: Dict[str, torch.Tensor],
+        backbone_prefix: str = 'backbone.',
+        neck_prefix: str = 'neck.') -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
     """Rename a timm-style (MAE / SelectiveMAE) state dict to mmpretrain names.
 
     Encoder keys go under ``backbone_prefix``; the CrossMAE-style decoder (blocks with
@@ -57,9 +58,27 @@ def convert_timm_vit(state_dict: Dict[str, torch.Tensor],
     under ``neck_prefix`` (``None`` drops it). Wrappers ``model`` / ``state_dict``
     and a ``module.`` prefix are unwrapped.
 
+    Args:
+        state_dict (dict[str, torch.Tensor]): The timm-style state dict, or a checkpoint
+            wrapping it under ``model`` or ``state_dict``.
+        backbone_prefix (str): Prefix of the converted encoder keys. Defaults to
+            ``'backbone.'``.
+        neck_prefix (str, optional): Prefix of the converted decoder keys; None leaves the
+            decoder out (its keys are then reported unused). Defaults to ``'neck.'``.
+
     Returns:
-        The converted state dict and the source keys left unused (e.g. training leftovers, or a
-        decoder with self-attention in its blocks).
+        tuple[OrderedDict[str, torch.Tensor], list[str]]: The converted state dict and the
+        source keys left unused (e.g. training leftovers, or a decoder with self-attention in
+        its blocks).
+
+    Raises:
+        ValueError: If no timm-style ViT block is found.
+
+    Examples:
+        >>> state = {'blocks.0.attn.qkv.weight': torch.zeros(6, 2), 'head.weight': torch.zeros(1)}
+        >>> converted, unused = convert_timm_vit(state)
+        >>> list(converted), unused
+        (['backbone.layers.0.attn.qkv.weight'], ['head.weight'])
     """
     for wrapper in ('model', 'state_dict'):
         if wrapper in state_dict and isinstance(state_dict[wrapper], dict):
@@ -95,8 +114,25 @@ def interpolate_pos_embed(pos_embed: torch.Tensor,
     ``F.interpolate(mode, align_corners=False)`` in float32 (what mmpretrain does at run time).
 
     Args:
-        dst_grid: Target patch grid ``(rows, cols)``, e.g. ``(50, 50)`` for 800 px and patch 16.
-        src_grid: Source grid; by default the square grid its length implies.
+        pos_embed (torch.Tensor): The position embedding (1, E + h * w, C).
+        dst_grid (tuple[int, int]): Target patch grid ``(rows, cols)``, e.g. ``(50, 50)`` for
+            800 px and patch 16.
+        src_grid (tuple[int, int], optional): Source grid ``(h, w)``. Defaults to None (the
+            square grid its length implies).
+        num_extra_tokens (int): Leading rows that are not grid positions (``E``: 1 for a cls
+            token, 0 for none). Defaults to 1.
+        mode (str): ``F.interpolate`` mode. Defaults to ``'bicubic'``.
+
+    Returns:
+        torch.Tensor: The embedding (1, E + rows * cols, C) in the input dtype; the input
+        itself when the grids are equal.
+
+    Raises:
+        ValueError: If ``pos_embed`` is not 3-D or its length does not fit ``src_grid``.
+
+    Examples:
+        >>> interpolate_pos_embed(torch.rand(1, 1 + 14 * 14, 8), (50, 50)).shape
+        torch.Size([1, 2501, 8])
     """
     if pos_embed.ndim != 3:
         raise ValueError(f'pos_embed must be (1, L, C), got shape {tuple(pos_embed.shape)}')
@@ -136,13 +172,18 @@ def convert_vit_to_benchmark(
     Wrappers (``state_dict`` / ``model``) and a ``module.`` prefix are removed.
 
     Args:
-        checkpoint: The loaded checkpoint file.
-        dst_grid: Resize ``pos_embed`` to this patch grid (cls row kept); ``None`` keeps it.
+        checkpoint (dict): The loaded checkpoint file.
+        dst_grid (tuple[int, int], optional): Resize ``pos_embed`` to this patch grid
+            ``(rows, cols)`` (cls row kept). Defaults to None (kept as it is).
 
     Returns:
-        The encoder state dict (keys without prefix, e.g. ``layers.0.attn.qkv.weight``), the
-        source keys left out (decoders, heads, optimiser leftovers) and the detected format
-        (``'timm'``, ``'mmpretrain'`` or ``'mmpretrain-backbone'``).
+        tuple[OrderedDict[str, torch.Tensor], list[str], str]: The encoder state dict (keys
+        without prefix, e.g. ``layers.0.attn.qkv.weight``), the source keys left out
+        (decoders, heads, optimiser leftovers) and the detected format (``'timm'``,
+        ``'mmpretrain'`` or ``'mmpretrain-backbone'``).
+
+    Raises:
+        ValueError: If no ViT encoder is found in any of these forms.
     """
     state = _unwrap(checkpoint)
     if any(re.match(r'^blocks\.\d+\.attn\.qkv\.', k) for k in state):

@@ -20,15 +20,39 @@ from ..decode_heads.multi_source_uper_head import group_by_source
 class MultiHeadEncoderDecoder(EncoderDecoder):
     """mmseg ``EncoderDecoder`` that routes each sample to the classifier of its source.
 
+    ``predict`` needs ``data_samples`` whose meta information names the source; a batch mixing
+    sources is split, each part inferred (``whole`` or ``slide``) with its own classifier.
+
     Args:
-        decode_head: A multi-source head, e.g. ``dict(type='MultiSourceUPerHead',
+        decode_head (dict): A multi-source head, e.g. ``dict(type='MultiSourceUPerHead',
             source_classes=dict(sota=18, sior=20, fast=37), ...)``.
-        auxiliary_head: Not supported (must be None): the SEP recipe has no auxiliary head.
+        auxiliary_head (dict, optional): Not supported (must be None): the SEP recipe has no
+            auxiliary head. Defaults to None.
         **kwargs: ``backbone``, ``neck``, ``data_preprocessor``, ``train_cfg``, ``test_cfg``...
             as for ``EncoderDecoder``.
 
-    ``predict`` needs ``data_samples`` whose meta information names the source; a batch mixing
-    sources is split, each part inferred (``whole`` or ``slide``) with its own classifier.
+    Raises:
+        ValueError: If ``auxiliary_head`` is given.
+        TypeError: If the decode head has no per-source classifiers (``source_classes``).
+
+    Examples:
+        >>> import torch
+        >>> from mmengine.config import ConfigDict
+        >>> from mmseg.registry import MODELS
+        >>> from mmseg.structures import SegDataSample
+        >>> model = MODELS.build(ConfigDict(
+        ...     type='MultiHeadEncoderDecoder',
+        ...     backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8),
+        ...     decode_head=dict(
+        ...         type='MultiSourceUPerHead', source_classes=dict(sota=18, sior=20),
+        ...         in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3], channels=16,
+        ...         pool_scales=(1, 2)),
+        ...     test_cfg=dict(mode='whole'))).eval()
+        >>> samples = [SegDataSample(metainfo=dict(source=s, img_shape=(64, 64),
+        ...                                        ori_shape=(64, 64))) for s in ('sior', 'sota')]
+        >>> results = model.predict(torch.rand(2, 3, 64, 64), samples)
+        >>> [tuple(r.seg_logits.data.shape) for r in results]
+        [(20, 64, 64), (18, 64, 64)]
     """
 
     def __init__(self, decode_head: dict, auxiliary_head: Optional[dict] = None,
@@ -51,12 +75,17 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
         """Predict each sample with the classifier of its source.
 
         Args:
-            inputs: Images (N, 3, H, W).
-            data_samples: ``SegDataSample`` list whose ``metainfo`` holds the source.
+            inputs (Tensor): Preprocessed images (N, C, H, W).
+            data_samples (list[SegDataSample], optional): One per image, whose ``metainfo``
+                holds the source (and ``img_shape``, ``ori_shape``...). Required despite the
+                default. Defaults to None.
 
         Returns:
-            The data samples with ``pred_sem_seg`` (class indices of their own source) and
-            ``seg_logits`` (n_source, H, W).
+            list[SegDataSample]: The data samples, in input order, with ``pred_sem_seg``
+            (class indices of their own source) and ``seg_logits`` (n_source, H, W).
+
+        Raises:
+            ValueError: If ``data_samples`` is None.
         """
         if data_samples is None:
             raise ValueError('MultiHeadEncoderDecoder.predict needs data_samples naming each '
