@@ -59,7 +59,8 @@ def _defaults(func: ast.AST) -> set:
 
 
 def _is_registered(node: ast.ClassDef) -> bool:
-    return any('register_module' in ast.unparse(d) for d in node.decorator_list)
+    return any('register_module' in ast.unparse(d) or 'register_in_toolboxes' in ast.unparse(d)
+               for d in node.decorator_list)
 
 
 def _is_dataclass(node: ast.ClassDef) -> bool:

@@ -128,11 +128,11 @@ def _hand_resized(pos_embed, src, dst):
 
 
 def _pyramid(img_size, **kwargs):
-    from mmengine.registry import MODELS as ROOT
-    return ROOT.build(dict(type='ViTPyramid', img_size=img_size, patch_size=P,
-                           out_indices=[0, 1, 2, 3],
-                           arch=dict(embed_dims=D, num_layers=4, num_heads=4,
-                                     feedforward_channels=MLP), **kwargs))
+    from mmpretrain.registry import MODELS
+    return MODELS.build(dict(type='ViTPyramid', img_size=img_size, patch_size=P,
+                             out_indices=[0, 1, 2, 3],
+                             arch=dict(embed_dims=D, num_layers=4, num_heads=4,
+                                       feedforward_channels=MLP), **kwargs))
 
 
 def test_timm_to_benchmark_loads_into_the_adapter():

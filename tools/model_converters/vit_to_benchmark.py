@@ -41,7 +41,7 @@ def parse_args() -> argparse.Namespace:
 
 def _target_backbone(args, encoder):
     """The backbone the converted weights are checked against."""
-    from mmengine.registry import MODELS
+    from mmpretrain.registry import MODELS
 
     from mmrsfm.models.backbones import DEFAULT_OUT_INDICES
 
@@ -58,7 +58,7 @@ def _target_backbone(args, encoder):
         backbone = cfg.model.backbone
         backbone.pop('init_cfg', None)
         backbone.pop('pretrained', None)
-        # The toolbox's registry: it also finds ViTPyramid (root registry) by inheritance.
+        # The config's toolbox registry: mmrsfm registers ViTPyramid in each of the four.
         registry = importlib.import_module(f'{SUPPORTED_SCOPES[cfg.default_scope]}.registry')
         return registry.MODELS.build(backbone)
     weight = encoder['patch_embed.projection.weight']

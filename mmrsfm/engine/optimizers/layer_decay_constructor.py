@@ -15,7 +15,8 @@ from typing import Dict, List, Optional, Tuple
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
-from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+from mmrsfm.registry import register_in_toolboxes
 
 #: Parameters of the ViT stem (layer id 0) besides ``patch_embed.*``.
 STEM_NAMES = ('cls_token', 'pos_embed', 'mask_token', 'dist_token', 'pre_norm')
@@ -24,7 +25,7 @@ NO_DECAY_NAMES = ('cls_token', 'pos_embed', 'mask_token', 'dist_token')
 _BLOCK = re.compile(r'^(?:layers|blocks)\.(\d+)\.')
 
 
-@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+@register_in_toolboxes('OPTIM_WRAPPER_CONSTRUCTORS')
 class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """Per-layer learning rates ``base_lr * decay ** (L + 1 - layer_id)`` for a ViT backbone.
 
@@ -33,22 +34,40 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     final norm, necks and heads), where ``L`` is the number of blocks. Weight decay is 0 for
     1-D parameters (norm weights, biases) and for the tokens / position embedding.
 
-    Registered in mmengine's root registry, so mmdet, mmrotate, mmseg and mmpretrain configs all
-    find it. Use it as::
+    Registered in the ``OPTIM_WRAPPER_CONSTRUCTORS`` registries of mmdet, mmrotate, mmseg and
+    mmpretrain by :func:`mmrsfm.registry.register_in_toolboxes`, so a config of any of the four
+    toolboxes names it as ``constructor='ViTLayerDecayOptimWrapperConstructor'``.
 
-        optim_wrapper = dict(
-            optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
-            constructor='ViTLayerDecayOptimWrapperConstructor',
-            paramwise_cfg=dict(layer_decay_rate=0.9))
-
-    ``paramwise_cfg`` keys:
-        layer_decay_rate (float): the decay factor (required), 1.0 disables decay.
-        num_layers (int, optional): ``L``; defaults to the number of blocks found.
-        backbone_prefix (str): prefix of the ViT's parameter names, default ``'backbone.'``.
+    Args:
+        optim_wrapper_cfg (dict): The ``optim_wrapper`` config (``optimizer`` with its ``lr`` and
+            ``weight_decay``, optional ``type`` of the wrapper, ``clip_grad``...).
+        paramwise_cfg (dict, optional): ``layer_decay_rate`` (float, required; 1.0 disables the
+            decay), ``num_layers`` (int, ``L``; by default the number of blocks found) and
+            ``backbone_prefix`` (str, prefix of the ViT's parameter names; by default
+            ``'backbone.'``). No other key is accepted. Defaults to None.
 
     Raises:
-        ValueError: no parameter name has the form ``<backbone_prefix>layers.<i>.*`` (or
-            ``blocks.<i>``): the prefix does not match the model, so no layer would be decayed.
+        ValueError: ``paramwise_cfg`` lacks ``layer_decay_rate`` or has another key; or (when
+            the optimiser is built) no parameter name has the form
+            ``<backbone_prefix>layers.<i>.*`` (or ``blocks.<i>``): the prefix does not match the
+            model, so no layer would be decayed.
+
+    Examples:
+        >>> import torch.nn as nn
+        >>> from mmengine.optim import build_optim_wrapper
+        >>> from mmengine.registry import init_default_scope
+        >>> init_default_scope('mmseg')
+        >>> model = nn.Module()
+        >>> model.backbone = nn.Module()
+        >>> model.backbone.patch_embed = nn.Linear(4, 4)
+        >>> model.backbone.layers = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        >>> model.head = nn.Linear(4, 2)
+        >>> optim_wrapper = build_optim_wrapper(model, dict(
+        ...     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05),
+        ...     constructor='ViTLayerDecayOptimWrapperConstructor',
+        ...     paramwise_cfg=dict(layer_decay_rate=0.9)))
+        >>> sorted({round(g['lr_scale'], 2) for g in optim_wrapper.optimizer.param_groups})
+        [0.73, 0.81, 0.9, 1.0]
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None) -> None:
@@ -64,7 +83,15 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         self.backbone_prefix = paramwise_cfg.get('backbone_prefix', 'backbone.')
 
     def layer_id(self, name: str, num_layers: int) -> int:
-        """Layer id of parameter ``name`` in a model with ``num_layers`` ViT blocks."""
+        """Layer id of parameter ``name`` in a model with ``num_layers`` ViT blocks.
+
+        Args:
+            name (str): Parameter name in the whole model, e.g. ``'backbone.layers.3.ln1.weight'``.
+            num_layers (int): Number of ViT blocks ``L``.
+
+        Returns:
+            int: 0 for the stem, ``i + 1`` for block ``i``, ``L + 1`` for everything else.
+        """
         if not name.startswith(self.backbone_prefix):
             return num_layers + 1
         rest = name[len(self.backbone_prefix):]
@@ -88,7 +115,14 @@ class ViTLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         return max(blocks) + 1
 
     def add_params(self, params: List[dict], module: nn.Module, **kwargs) -> None:
-        """Append one param group per (layer id, decay / no decay) of ``module`` to ``params``."""
+        """Append one param group per (layer id, decay / no decay) of ``module`` to ``params``.
+
+        Args:
+            params (list[dict]): Param groups of the optimiser, extended in place.
+            module (nn.Module): The whole model; parameters with ``requires_grad=False`` are
+                left out.
+            **kwargs: Ignored (mmengine's recursion arguments ``prefix``, ``is_dcn_module``).
+        """
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         num_layers = self.num_layers or self._count_blocks([n for n, _ in named])
         groups: Dict[Tuple[int, bool], dict] = {}

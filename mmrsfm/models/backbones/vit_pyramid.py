@@ -4,19 +4,21 @@ mmpretrain's ``VisionTransformer`` (same parameter names, so mmpretrain / MAE / 
 checkpoints load with ``prefix='backbone.'``) whose chosen blocks are turned into a stride
 4 / 8 / 16 / 32 pyramid by mmseg's ``Feature2Pyramid`` (deconv x2, deconv, identity, max-pool).
 
-Registered in mmengine's root ``MODELS`` registry, the parent of the mmdet, mmrotate, mmseg and
-mmpretrain registries, so ``type='ViTPyramid'`` resolves in a config of any of the four
-toolboxes without importing them here (mmcv registers its generic layers the same way).
+Registered in the ``MODELS`` registries of mmdet, mmrotate, mmseg and mmpretrain by
+:func:`mmrsfm.registry.register_in_toolboxes`, so ``type='ViTPyramid'`` resolves in a config of
+any of the four toolboxes.
 """
 from __future__ import annotations
 
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.registry import MODELS
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
+from mmseg.registry import MODELS
 from torch.utils.checkpoint import checkpoint
+
+from mmrsfm.registry import register_in_toolboxes
 
 #: Default blocks (0-based) feeding the pyramid, by ViT depth: ViT-B [3, 5, 7, 11] and
 #: ViT-L [7, 11, 15, 23], as in the downstream recipes of the RS foundation-model papers.
@@ -25,7 +27,7 @@ DEFAULT_OUT_INDICES: Dict[int, Tuple[int, ...]] = {12: (3, 5, 7, 11), 24: (7, 11
 _RESCALES = ((4, 2, 1, 0.5), (2, 1, 0.5, 0.25))
 
 
-@MODELS.register_module()
+@register_in_toolboxes('MODELS')
 class ViTPyramid(VisionTransformer):
     """Plain ViT backbone returning a feature pyramid, for any input size.
 

@@ -45,7 +45,7 @@ def test_builds_in_every_toolbox_and_matches_mmpretrain_vit(scope):
 
 
 def test_checkpointing_gives_same_outputs_and_gradients():
-    from mmengine.registry import MODELS
+    from mmpretrain.registry import MODELS
     torch.manual_seed(0)
     plain, ckpt = MODELS.build(TINY), MODELS.build(dict(TINY, with_cp=True))
     ckpt.load_state_dict(plain.state_dict())
@@ -59,7 +59,7 @@ def test_checkpointing_gives_same_outputs_and_gradients():
 
 
 def test_default_indices_and_errors():
-    from mmengine.registry import MODELS
+    from mmpretrain.registry import MODELS
     base = MODELS.build(dict(type='ViTPyramid', arch=dict(ARCH, num_layers=12), img_size=32))
     assert base.out_indices == [3, 5, 7, 11]
     large = MODELS.build(dict(type='ViTPyramid', arch=dict(ARCH, num_layers=24), img_size=32))
