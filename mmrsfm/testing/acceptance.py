@@ -227,7 +227,18 @@ def markdown_report(report: Dict[str, Any]) -> str:
 
 
 def summarise(records: List[Dict[str, Any]]) -> Dict[str, int]:
-    """Count the records per status: ``{'pass': n, 'fail': n, 'skip': n}``."""
+    """Count the records per status: ``{'pass': n, 'fail': n, 'skip': n}``.
+
+    Args:
+        records (list[dict]): Check records of :func:`make_record`.
+
+    Returns:
+        dict[str, int]: The number of records of each status of :data:`STATUSES` (0 included).
+
+    Examples:
+        >>> summarise([make_record('a', 'pass'), make_record('b', 'skip', 'no GPU')])
+        {'pass': 1, 'fail': 0, 'skip': 1}
+    """
     return {status: sum(r['status'] == status for r in records) for status in STATUSES}
 
 
@@ -277,6 +288,14 @@ def write_reports(report: Dict[str, Any], json_path: str, md_path: str) -> None:
 
 
 def load_report(path: str) -> Dict[str, Any]:
-    """Read a report JSON written by :func:`write_reports`."""
+    """Read a report JSON written by :func:`write_reports`.
+
+    Args:
+        path (str): The report's JSON file.
+
+    Returns:
+        dict[str, Any]: The report (non-finite figures appear as the strings ``'inf'`` and
+        ``'nan'``).
+    """
     with open(path, encoding='utf-8') as f:
         return json.load(f)

@@ -39,7 +39,19 @@ StepRecord = Dict[str, Any]
 
 
 def wrap_like_runner(model: torch.nn.Module, cfg: Dict[str, Any]) -> torch.nn.Module:
-    """Wrap ``model`` for distributed training as ``mmengine.runner.Runner.wrap_model`` does."""
+    """Wrap ``model`` for distributed training as ``mmengine.runner.Runner.wrap_model`` does.
+
+    Needs an initialised process group.
+
+    Args:
+        model (torch.nn.Module): The model to wrap.
+        cfg (dict): The config; its ``model_wrapper_cfg`` (default
+            ``MMDistributedDataParallel``) and ``find_unused_parameters`` are used.
+
+    Returns:
+        torch.nn.Module: The wrapped model, with ``broadcast_buffers=False`` and
+        ``device_ids=[LOCAL_RANK]`` for DDP wrappers, as the Runner passes them.
+    """
     from mmengine.registry import MODEL_WRAPPERS
     from torch.nn.parallel import DistributedDataParallel
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
@@ -128,7 +140,8 @@ class DistributedWorkers:
             collective timeout. Defaults to 300.
 
     Example:
-        >>> with DistributedWorkers(2) as workers:
+        >>> # cfg from make_case(), batches[step] = split_batch(make_batch(...), [2, 2])
+        >>> with DistributedWorkers(2) as workers:  # doctest: +SKIP
         ...     records = workers.run(cfg, batches)  # records[rank][step]
     """
 
@@ -210,7 +223,20 @@ class DistributedWorkers:
 
     def run(self, cfg, batches: Sequence[Sequence[Dict[str, Any]]], seed: int = 0
             ) -> List[List[StepRecord]]:
-        """:meth:`submit` then :meth:`collect`."""
+        """:meth:`submit` then :meth:`collect`.
+
+        Args:
+            cfg (Config | dict): As for :meth:`submit`.
+            batches (list[list[dict]]): As for :meth:`submit`.
+            seed (int): As for :meth:`submit`. Defaults to 0.
+
+        Returns:
+            list[list[dict]]: Per rank, per step: :data:`StepRecord`.
+
+        Raises:
+            TimeoutError: a rank did not finish within ``timeout`` seconds.
+            RuntimeError: a rank failed.
+        """
         self.submit(cfg, batches, seed)
         return self.collect()
 
@@ -239,7 +265,25 @@ class DistributedWorkers:
 def run_distributed_steps(cfg, batches: Sequence[Sequence[Dict[str, Any]]],
                           world_size: int = 2, seed: int = 0, timeout: float = 300.0
                           ) -> List[List[StepRecord]]:
-    """One :meth:`DistributedWorkers.run` in processes started for it (and stopped after)."""
+    """One :meth:`DistributedWorkers.run` in processes started for it (and stopped after).
+
+    Args:
+        cfg (Config | dict): Config with ``model`` and ``optim_wrapper`` (see
+            :meth:`DistributedWorkers.submit`).
+        batches (list[list[dict]]): ``batches[step][rank]``: the collated data batch of a rank
+            at a step.
+        world_size (int): Number of processes. Defaults to 2.
+        seed (int): Seed of the model weights and of each step (see
+            :meth:`DistributedWorkers.submit`). Defaults to 0.
+        timeout (float): Seconds the run may take before it counts as hung. Defaults to 300.0.
+
+    Returns:
+        list[list[dict]]: Per rank, per step: :data:`StepRecord`.
+
+    Raises:
+        TimeoutError: a rank did not finish within ``timeout`` seconds.
+        RuntimeError: a rank failed.
+    """
     with DistributedWorkers(world_size, timeout) as workers:
         return workers.run(cfg, batches, seed)
 
@@ -305,7 +349,18 @@ def _mean_of_parts_step(model, optim_wrapper, parts: Sequence[Dict[str, Any]],
 
 
 def mean_log_vars(logs: Sequence[Dict[str, float]]) -> Dict[str, float]:
-    """Mean over ranks of each logged value, over the ranks that logged it."""
+    """Mean over ranks of each logged value, over the ranks that logged it.
+
+    Args:
+        logs (Sequence[dict[str, float]]): The ``log_vars`` of each rank.
+
+    Returns:
+        dict[str, float]: Name -> mean over the ranks that logged it.
+
+    Examples:
+        >>> sorted(mean_log_vars([dict(loss=1.0, acc=0.5), dict(loss=3.0)]).items())
+        [('acc', 0.5), ('loss', 2.0)]
+    """
     keys = {k for log in logs for k in log}
     return {k: sum(log[k] for log in logs if k in log) / sum(k in log for log in logs)
             for k in keys}
@@ -314,7 +369,25 @@ def mean_log_vars(logs: Sequence[Dict[str, float]]) -> Dict[str, float]:
 def max_relative_difference(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor],
                             floor: Optional[float] = None) -> float:
     """Largest ``|a - b| / max(|b|, floor)`` over all tensors (same keys), ``floor`` defaulting
-    to 1e-3 of the largest ``|b|``: a scale-aware distance between two sets of gradients."""
+    to 1e-3 of the largest ``|b|``: a scale-aware distance between two sets of gradients.
+
+    Args:
+        a (dict[str, torch.Tensor]): The tensors compared, e.g. the distributed gradients.
+        b (dict[str, torch.Tensor]): The reference tensors, with the same names and shapes.
+        floor (float, optional): Smallest denominator, which keeps near-zero reference entries
+            from dominating. Defaults to None (1e-3 of the largest ``|b|``).
+
+    Returns:
+        float: The largest relative difference (0.0 for equal tensors).
+
+    Raises:
+        KeyError: If ``a`` and ``b`` do not hold the same names.
+
+    Examples:
+        >>> max_relative_difference({'w': torch.tensor([1.0, 2.5])},
+        ...                         {'w': torch.tensor([1.0, 2.0])})
+        0.25
+    """
     if set(a) != set(b):
         raise KeyError(f'different tensors: only in one {sorted(set(a) ^ set(b))[:5]}')
     scale = max(float(t.abs().max()) for t in b.values() if t.numel())

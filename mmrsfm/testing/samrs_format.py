@@ -32,15 +32,29 @@ def write_samrs(root: str,
     """Write one SAMRS subset (``'sota'``, ``'sior'`` or ``'fast'``) under ``root``.
 
     Args:
-        splits: Split name -> number of images; each split's names go to ``<split>.txt``.
-            Defaults to ``{'train': 4, 'val': 2}``.
-        size: Image side in pixels.
-        num_classes: Objects use the first ``num_classes`` classes of the subset.
-        max_objects: Up to this many rectangles per image (at least one); later ones overwrite
-            earlier ones where they overlap, in the image and in the label.
+        root (str): The subset's folder (e.g. ``data/SAMRS/SOTA``); created if needed.
+        subset (str): ``'sota'``, ``'sior'`` or ``'fast'`` (case-insensitive): sets the class
+            list and the image suffix.
+        splits (Mapping[str, int], optional): Split name -> number of images; each split's
+            names go to ``<split>.txt``. Defaults to None (``{'train': 4, 'val': 2}``).
+        size (int): Image side in pixels. Defaults to 64.
+        num_classes (int): Objects use the first ``num_classes`` classes of the subset (at
+            most all of them). Defaults to 3.
+        max_objects (int): Up to this many rectangles per image (at least one); later ones
+            overwrite earlier ones where they overlap, in the image and in the label.
+            Defaults to 3.
+        seed (int): Seed of the images and labels. Defaults to 0.
 
     Returns:
-        Image names (without suffix) per split.
+        dict[str, list[str]]: Image names (without suffix) per split.
+
+    Raises:
+        KeyError: If ``subset`` is not a SAMRS subset.
+
+    Examples:
+        >>> import tempfile
+        >>> write_samrs(tempfile.mkdtemp(), 'sior', splits=dict(train=2, val=1))
+        {'train': ['sior_00000', 'sior_00001'], 'val': ['sior_00002']}
     """
     subset = subset.lower()
     if subset not in SAMRS_CLASSES:
@@ -84,12 +98,17 @@ def write_samrs_subsets(root: str,
     """Write SOTA, SIOR and FAST under ``root/{SOTA,SIOR,FAST}`` (one call per subset).
 
     Args:
-        train_sizes: Subset -> number of training images. Defaults to ``sota=2, sior=3,
-            fast=7``, roughly the SAMRS proportions.
-        val_size: Validation images per subset.
+        root (str): The SAMRS root; each subset goes to its folder of :data:`SAMRS_FOLDERS`.
+        train_sizes (Mapping[str, int]): Subset -> number of training images; only these
+            subsets are written. Defaults to None (``sota=2, sior=3, fast=7``, roughly the
+            SAMRS proportions).
+        val_size (int): Validation images per subset. Defaults to 2.
+        size (int): Image side in pixels. Defaults to 64.
+        seed (int): Seed of the first subset; the next ones use ``seed + 1``, ``seed + 2``.
+            Defaults to 0.
 
     Returns:
-        Subset -> split -> image names.
+        dict[str, dict[str, list[str]]]: Subset -> split -> image names.
     """
     train_sizes = dict(train_sizes or {'sota': 2, 'sior': 3, 'fast': 7})
     return {

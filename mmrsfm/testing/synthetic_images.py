@@ -17,6 +17,18 @@ def smooth_image(rng: np.random.Generator, height: int, width: int) -> Image.Ima
 
     Coarse random colours (one per 16 px) upsampled bicubically give each image its own
     low-frequency layout, which is what a perceptual hash sees.
+
+    Args:
+        rng (np.random.Generator): Source of the random colours and texture.
+        height (int): Image height in pixels.
+        width (int): Image width in pixels.
+
+    Returns:
+        Image.Image: An RGB image.
+
+    Examples:
+        >>> smooth_image(np.random.default_rng(0), 48, 64).size
+        (64, 48)
     """
     coarse = rng.integers(0, 256, (max(height // 16, 2), max(width // 16, 2), 3), np.uint8)
     image = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BICUBIC),
@@ -27,7 +39,19 @@ def smooth_image(rng: np.random.Generator, height: int, width: int) -> Image.Ima
 
 def near_copy(image: Image.Image, kind: str) -> Image.Image:
     """A near copy: JPEG re-encoding (quality 70), a 90% resize, +5% brightness, or a crop of
-    4% off each side resized back (the hardest: often 5-15 bits away)."""
+    4% off each side resized back (the hardest: often 5-15 bits away).
+
+    Args:
+        image (Image.Image): The RGB original.
+        kind (str): One of :data:`NEAR_COPY_KINDS`: ``'jpeg'``, ``'resize'``,
+            ``'brightness'`` or ``'crop'``.
+
+    Returns:
+        Image.Image: The near copy (smaller for ``'resize'``, else the original's size).
+
+    Raises:
+        ValueError: If ``kind`` is unknown.
+    """
     if kind == 'jpeg':
         buffer = io.BytesIO()
         image.save(buffer, 'JPEG', quality=70)
@@ -50,8 +74,24 @@ def write_duplicate_set(folder: str, num_distinct: int, num_exact: int, num_near
     Copies go to ``copy_*`` files of originals drawn without replacement; near copies cycle
     through :data:`NEAR_COPY_KINDS`.
 
+    Args:
+        folder (str): Output folder; created if needed.
+        num_distinct (int): Distinct images (``img_<i>.png``).
+        num_exact (int): Exact copies (``copy_exact_<k>.png``), each of another original.
+        num_near (int): Near copies (``copy_<kind>_<k>.png``); ``num_exact + num_near`` must
+            not exceed ``num_distinct``.
+        size (int): Side of the square images in pixels. Defaults to 128.
+        seed (int): Seed of the images and of the choice of originals. Defaults to 0.
+
     Returns:
-        The file names written (sorted), and ``{copy name: original name}``.
+        tuple[list[str], dict[str, str]]: The file names written (sorted), and
+        ``{copy name: original name}``.
+
+    Examples:
+        >>> import tempfile
+        >>> names, origin = write_duplicate_set(tempfile.mkdtemp(), 4, 1, 1, size=32)
+        >>> len(names), sorted(origin)
+        (6, ['copy_exact_000000.png', 'copy_jpeg_000001.png'])
     """
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import importlib
 import os
-import random
 import os.path as osp
+import random
 from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 import torch
 from mmengine.config import Config
 
+from .pretrain_runs import SELECTIVEMAE_CPU_CONFIG, SEP_CPU_CONFIG
 from .rs_formats import write_scene_folder
 from .samrs_format import write_samrs_subsets
-from .pretrain_runs import SELECTIVEMAE_CPU_CONFIG, SEP_CPU_CONFIG
 from .tiny_runs import REPO_ROOT, make_tiny_config, write_tiny_data
 
 #: The CPU-sized debLoRA stage-3 config (relative to the repository root).
@@ -110,7 +110,11 @@ def make_case(family: str, root: str) -> Config:
 
 def import_scope(cfg: Config) -> None:
     """Import the config's ``custom_imports`` and make its ``default_scope`` current, as the
-    Runner does before building anything."""
+    Runner does before building anything.
+
+    Args:
+        cfg (Config): The config; ``default_scope`` defaults to ``'mmengine'``.
+    """
     from mmengine.registry import init_default_scope
     for module in cfg.get('custom_imports', {}).get('imports', []):
         importlib.import_module(module)
@@ -118,7 +122,15 @@ def import_scope(cfg: Config) -> None:
 
 
 def build_train_dataset(cfg: Config):
-    """The training dataset of ``cfg`` (after :func:`import_scope`)."""
+    """The training dataset of ``cfg`` (after :func:`import_scope`).
+
+    Args:
+        cfg (Config): The config; ``train_dataloader.dataset`` is built (a ``ConcatDataset``
+            with its parts built in the config's scope first).
+
+    Returns:
+        BaseDataset: The dataset.
+    """
     from mmengine.registry import DATASETS
     dataset = cfg.train_dataloader.dataset
     if dataset.get('type') == 'ConcatDataset':  # build the parts in the config's scope
@@ -129,6 +141,14 @@ def build_train_dataset(cfg: Config):
 def make_batch(cfg: Config, dataset, indices: Sequence[int], seed: int = 0) -> Dict[str, Any]:
     """Load ``dataset[i]`` for ``indices`` (random augmentation drawn under ``seed``) and
     collate them with the config's ``collate_fn``, as the training dataloader would.
+
+    Args:
+        cfg (Config): The config; ``train_dataloader.collate_fn`` defaults to
+            ``pseudo_collate``.
+        dataset (BaseDataset): The dataset, e.g. from :func:`build_train_dataset`.
+        indices (Sequence[int]): The samples of the batch, in order.
+        seed (int): Seed of torch, numpy and ``random`` while the samples are loaded.
+            Defaults to 0.
 
     Returns:
         dict: ``inputs`` (list of (C, H, W) tensors, or one (N, C, H, W) tensor) and
@@ -144,7 +164,24 @@ def make_batch(cfg: Config, dataset, indices: Sequence[int], seed: int = 0) -> D
 
 
 def split_batch(batch: Dict[str, Any], sizes: Sequence[int]) -> List[Dict[str, Any]]:
-    """Split a collated batch into consecutive parts of ``sizes`` samples (one per rank)."""
+    """Split a collated batch into consecutive parts of ``sizes`` samples (one per rank).
+
+    Args:
+        batch (dict[str, Any]): A collated batch (``inputs``, ``data_samples``); every value is
+            sliced along its first dimension.
+        sizes (Sequence[int]): Samples per part, adding up to the batch size.
+
+    Returns:
+        list[dict[str, Any]]: The parts, in order.
+
+    Raises:
+        ValueError: If ``sizes`` do not add up to the batch size.
+
+    Examples:
+        >>> batch = dict(inputs=torch.zeros(3, 2), data_samples=['a', 'b', 'c'])
+        >>> [part['data_samples'] for part in split_batch(batch, [2, 1])]
+        [['a', 'b'], ['c']]
+    """
     parts, start = [], 0
     for size in sizes:
         part = {}
@@ -159,7 +196,22 @@ def split_batch(batch: Dict[str, Any], sizes: Sequence[int]) -> List[Dict[str, A
 
 
 def join_batches(batches: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Concatenate collated batches (rank order) into the global batch."""
+    """Concatenate collated batches (rank order) into the global batch.
+
+    Args:
+        batches (Sequence[dict[str, Any]]): Collated batches with the same keys; tensors are
+            concatenated along their first dimension, lists joined.
+
+    Returns:
+        dict[str, Any]: The joined batch; the inverse of :func:`split_batch`.
+
+    Examples:
+        >>> parts = [dict(inputs=torch.zeros(2, 4), data_samples=['a', 'b']),
+        ...          dict(inputs=torch.ones(1, 4), data_samples=['c'])]
+        >>> joined = join_batches(parts)
+        >>> tuple(joined['inputs'].shape), joined['data_samples']
+        ((3, 4), ['a', 'b', 'c'])
+    """
     joined: Dict[str, Any] = {}
     for key in batches[0]:
         values = [b[key] for b in batches]
@@ -172,7 +224,16 @@ def join_batches(batches: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
 
 def build_model(cfg: Config, seed: int = 0) -> torch.nn.Module:
     """Build and initialise ``cfg.model`` on CPU as the Runner does (weights drawn under
-    ``seed``, so every process builds the same model)."""
+    ``seed``, so every process builds the same model).
+
+    Args:
+        cfg (Config): The config; its scope is imported (:func:`import_scope`) and a top-level
+            ``data_preprocessor`` becomes the model's default one.
+        seed (int): Seed of the weight initialisation. Defaults to 0.
+
+    Returns:
+        torch.nn.Module: The model, with ``init_weights`` called.
+    """
     from mmengine.registry import MODELS
     import_scope(cfg)
     torch.manual_seed(seed)
@@ -183,4 +244,3 @@ def build_model(cfg: Config, seed: int = 0) -> torch.nn.Module:
     if hasattr(model, 'init_weights'):
         model.init_weights()
     return model
-
