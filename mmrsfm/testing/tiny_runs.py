@@ -20,7 +20,8 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TASK_CONFIGS: Dict[str, str] = {
     'classification': 'configs/benchmarks/classification/resnet50_8xb32-100e_aid.py',
     'detection': 'configs/benchmarks/detection/faster-rcnn_r50_fpn_1x_dior.py',
-    'rotated-detection': 'configs/benchmarks/rotated_detection/oriented-rcnn-le90_r50_fpn_1x_dota.py',
+    'rotated-detection':
+    'configs/benchmarks/rotated_detection/oriented-rcnn-le90_r50_fpn_1x_dota.py',
     'segmentation': 'configs/benchmarks/segmentation/upernet_r50_4xb4-80k_loveda-512x512.py',
 }
 
@@ -51,7 +52,18 @@ TASK_METRICS: Dict[str, str] = {
 
 
 def write_tiny_data(task: str, data_root: str, seed: int = 0) -> None:
-    """Write the tiny dataset of ``task`` in its real on-disk format under ``data_root``."""
+    """Write the tiny dataset of ``task`` in its real on-disk format under ``data_root``.
+
+    Args:
+        task (str): One of :data:`TASK_CONFIGS`: ``'classification'`` (AID-style scene
+            folders), ``'detection'`` (DIOR), ``'rotated-detection'`` (DOTA) or
+            ``'segmentation'`` (LoveDA).
+        data_root (str): The dataset folder the tiny config points at.
+        seed (int): Seed of the generated images and labels. Defaults to 0.
+
+    Raises:
+        ValueError: If ``task`` is unknown.
+    """
     writers: Dict[str, Callable[[], object]] = {
         'classification': lambda: write_scene_folder(data_root, seed=seed),
         'detection': lambda: write_dior(data_root, {'train': 2, 'val': 2, 'test': 2}, seed=seed),
@@ -156,7 +168,15 @@ SHRINKERS: Dict[str, Callable[[Config, str], None]] = {
 
 def shrink_vit(model: ConfigDict) -> None:
     """Replace the ViT-B/L backbone of a benchmark ``model`` config by :data:`TINY_VIT` (in
-    place), with the widths of the neck / heads that read it; no pretrained weights."""
+    place), with the widths of the neck / heads that read it; no pretrained weights.
+
+    Args:
+        model (ConfigDict): The ``model`` config, with a ``ViTPyramid`` (detection,
+            segmentation) or ``VisionTransformer`` (classification) backbone.
+
+    Raises:
+        ValueError: If the backbone is neither.
+    """
     backbone = model.backbone
     if backbone.type not in ('ViTPyramid', 'VisionTransformer'):
         raise ValueError(f'shrink_vit: the backbone is {backbone.type}, not a ViT')
@@ -201,11 +221,20 @@ def make_tiny_config(task: str, data_root: str, work_dir: str,
     """Load the real config of ``task`` and shrink it to a seconds-long CPU run.
 
     Args:
-        backbone: ``None`` for the ResNet-50 reference (:data:`TASK_CONFIGS`), ``'vit'`` for the
-            ViT-B/16 config (:data:`VIT_TASK_CONFIGS`) with a tiny ViT in place of ViT-B.
+        task (str): One of :data:`TASK_CONFIGS` (``'classification'``, ``'detection'``,
+            ``'rotated-detection'``, ``'segmentation'``).
+        data_root (str): Where :func:`write_tiny_data` wrote the task's data.
+        work_dir (str): The run's work dir; created if needed.
+        backbone (str, optional): ``None`` for the ResNet-50 reference (:data:`TASK_CONFIGS`),
+            ``'vit'`` for the ViT-B/16 config (:data:`VIT_TASK_CONFIGS`) with a tiny ViT in
+            place of ViT-B. Defaults to None.
 
     Returns:
-        The config, also dumped to ``<work_dir>/<task>_tiny.py`` so ``tools/train.py`` can run it.
+        Config: The config, also dumped to ``<work_dir>/<task>_tiny.py`` so ``tools/train.py``
+        can run it.
+
+    Raises:
+        ValueError: If ``task`` or ``backbone`` is unknown.
     """
     _check_task(task)
     if backbone not in (None, 'vit'):
