@@ -17,6 +17,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmrsfm.utils.run_logging import QuietSetupLogsMixin
+
 from .config_checks import check_cfg_options, warn_misspelled_top_level_keys
 
 #: default_scope -> importable package of the toolbox.
