@@ -56,8 +56,11 @@ def atomic_open(path: str, mode: str = 'wb', **open_kwargs) -> Iterator[IO]:
         ValueError: If ``mode`` is neither ``'w'`` nor ``'wb'``.
 
     Example:
-        >>> with atomic_open('index.txt', 'w', encoding='utf-8') as f:
-        ...     f.write('AID/a.jpg\\n')
+        >>> path = osp.join(tempfile.mkdtemp(), 'index.txt')
+        >>> with atomic_open(path, 'w', encoding='utf-8') as f:
+        ...     _ = f.write('AID/a.jpg\\n')
+        >>> open(path).read()
+        'AID/a.jpg\\n'
     """
     if mode not in ('w', 'wb'):
         raise ValueError(f'atomic_open writes whole files; mode must be "w" or "wb", got {mode!r}')

@@ -77,6 +77,7 @@ def test_empty_image_is_skipped_with_its_name(root):
     finally:
         logger.removeHandler(collect)
     assert item['inputs'].shape == (3, 32, 32)  # another image served in its place
-    assert dataset.num_unreadable == 1
-    assert any(empty in m and 'empty file (0 bytes)' in m for m in collect.messages), \
-        collect.messages
+    # The replacement index is drawn at random and may hit the empty image again: every skip
+    # is counted and logged with the file and the reason.
+    skips = [m for m in collect.messages if empty in m and 'empty file (0 bytes)' in m]
+    assert dataset.num_unreadable == len(skips) >= 1, collect.messages
