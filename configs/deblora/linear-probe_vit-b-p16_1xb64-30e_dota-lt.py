@@ -2,7 +2,6 @@
 # overall and per head / middle / tail group. Point `backbone_checkpoint` at the output of
 # tools/model_converters/export_lora_backbone.py for the LoRA (stage 1) or debLoRA (stage 3) run.
 _base_ = ['./_base_/dota-lt_crops.py', 'mmpretrain::_base_/default_runtime.py']
-custom_imports = dict(imports=['mmrsfm.evaluation'], allow_failed_imports=False)
 
 backbone_checkpoint = 'work_dirs/deblora_vit-b-p16_1xb64-10e_dota-lt/backbone_merged.pth'
 model = dict(

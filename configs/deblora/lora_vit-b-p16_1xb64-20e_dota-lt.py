@@ -1,6 +1,5 @@
 # debLoRA stage 1: LoRA adaptation of a pretrained ViT-B/16 to DOTA-LT crops (rank 16 on qkv).
 _base_ = ['./_base_/dota-lt_crops.py', 'mmpretrain::_base_/default_runtime.py']
-custom_imports = dict(imports=['mmrsfm.models', 'mmrsfm.evaluation'], allow_failed_imports=False)
 
 # Any mmpretrain ViT-B/16 checkpoint with `backbone.*` keys: SelectiveMAE / MAE pretraining,
 # or tools/model_converters output for the authors' timm-style weights.

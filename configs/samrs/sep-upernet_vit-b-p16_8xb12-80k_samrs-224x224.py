@@ -12,9 +12,6 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_80k.py',
 ]
-custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.evaluation', 'mmrsfm.engine'],
-    allow_failed_imports=False)
 crop_size = (224, 224)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 imp_checkpoint = ('https://download.openmmlab.com/mmclassification/v0/vit/'

@@ -6,8 +6,6 @@ _base_ = [
     './_base_/adamw-coslr-800e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
 
 optim_wrapper = dict(optimizer=dict(lr=1.5e-4 * 2048 / 256 * 0.25 / 0.85))
 custom_hooks = [dict(type='PSTSStageHook')]

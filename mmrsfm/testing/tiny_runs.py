@@ -29,7 +29,7 @@ TASK_CONFIGS: Dict[str, str] = {
 #: by :func:`make_tiny_config` with ``backbone='vit'``.
 VIT_TASK_CONFIGS: Dict[str, str] = {
     'classification':
-    'configs/benchmarks/classification/vit-b-p16-selectivemae-pre_8xb8-200e_aid-tr20.py',
+    'configs/benchmarks/classification/vit-base-p16_selectivemae-pre_8xb8-200e_aid-tr20.py',
     'detection':
     'configs/benchmarks/detection/faster-rcnn_vit-b-p16-selectivemae-pre_fpn_1x_dior.py',
     'rotated-detection': 'configs/benchmarks/rotated_detection/'

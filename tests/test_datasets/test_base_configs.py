@@ -1,8 +1,11 @@
 """Every dataset base config under configs/_base_/datasets builds its train / val / test
 datasets (the real dataset classes of its toolbox, its real pipelines) on tiny data written in
-the benchmark's on-disk format, or prepared from the release format by our converters."""
+the benchmark's on-disk format, or prepared from the release format by our converters; the
+segmentation bases (most inherit mmseg's) read the label PNGs as the benchmark defines them."""
 import os.path as osp
 
+import mmcv
+import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -18,6 +21,8 @@ SCOPES = {'dior': 'mmdet', 'dior-r': 'mmrotate', 'dota': 'mmrotate', 'dota_ms': 
           'aid': 'mmpretrain', 'aid_tr20': 'mmpretrain', 'aid_tr50': 'mmpretrain',
           'resisc45': 'mmpretrain', 'resisc45_tr10': 'mmpretrain',
           'resisc45_tr20': 'mmpretrain'}
+#: Segmentation bases whose label 0 is "no data", ignored (reduce_zero_label: 0 -> 255, k -> k-1).
+REDUCE_ZERO_LABEL = {'loveda': True, 'potsdam': True, 'isaid': False, 'spacenet-v1': False}
 
 
 def _prepare(name: str, tmp: str) -> str:
@@ -69,7 +74,7 @@ def test_base_config_builds_datasets(name, tmp_path):
         from mmrotate.registry import DATASETS
     else:
         from mmdet.registry import DATASETS
-    import mmrsfm.datasets  # noqa: F401 (custom_imports of the configs)
+    import mmrsfm.runtime  # noqa: F401 (the configs' custom_imports)
     loaders = {'train': cfg.train_dataloader, 'val': cfg.val_dataloader,
                'test': cfg.test_dataloader}
     if 'submission_dataloader' in cfg:
@@ -93,6 +98,18 @@ def test_base_config_builds_datasets(name, tmp_path):
         assert sizes['submission'] == (14 if name == 'dota_ms' else 4)
     if name in ('aid_tr20', 'resisc45_tr20'):  # 10 images per class, 3 classes
         assert sizes == {'train': 6, 'val': 24, 'test': 24}
+    if name in REDUCE_ZERO_LABEL:
+        _check_labels(DATASETS.build(cfg.val_dataloader.dataset)[0], REDUCE_ZERO_LABEL[name])
     if name == 'spacenet-v1':
         assert sizes == {'train': 2, 'val': 1, 'test': 1}
         assert 'mFscore' in cfg.val_evaluator.iou_metrics
+
+
+def _check_labels(sample, reduce_zero_label):
+    """The val sample's labels (at the original size) against its label PNG read by hand."""
+    raw = mmcv.imread(sample['data_samples'].seg_map_path, flag='unchanged',
+                      backend='pillow').astype(np.int64)
+    expected = np.where(raw == 0, 255, raw - 1) if reduce_zero_label else raw
+    got = sample['data_samples'].gt_sem_seg.data[0].numpy()
+    assert got.shape == raw.shape and (got == expected).all()
+    assert len(np.unique(raw)) > 1

@@ -2,7 +2,7 @@
 # Train on train+val, evaluate on test with VOC mAP at IoU 0.5 (area under the PR curve).
 # Layout (as released; see docs/dataset_preparation.md): data/DIOR/{JPEGImages-trainval,
 # JPEGImages-test, Annotations/Horizontal Bounding Boxes, ImageSets/Main/{train,val,test}.txt}.
-custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 dataset_type = 'DIORDataset'  # mmrsfm.datasets.DIORDataset (mmdet registry)
 data_root = 'data/DIOR/'

@@ -5,7 +5,7 @@
 # which rasterises the GeoJSON building footprints to masks (0 background, 1 building).
 # Reported metrics: mF1 (the benchmark number) and mIoU.
 # Layout: data/spacenet_v1/{img_dir,ann_dir}/{train,val}/*.png
-custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 dataset_type = 'SpaceNetV1Dataset'  # mmrsfm.datasets.SpaceNetV1Dataset (mmseg registry)
 data_root = 'data/spacenet_v1'

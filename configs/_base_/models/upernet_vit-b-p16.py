@@ -1,21 +1,10 @@
-# UperNet on a plain ViT-B/16 (ViTPyramid, mmrsfm.models): blocks [3, 5, 7, 11] -> strides
-# 4/8/16/32 into UPerHead; the auxiliary FCN head reads the stride-16 level. Leaf configs add
-# custom_imports, the classes and the crop size.
-_base_ = 'mmseg::_base_/models/upernet_r50.py'
+# UperNet on a plain ViT-B/16 (./vit-b-p16_pyramid.py): blocks [3, 5, 7, 11] -> strides
+# 4/8/16/32 into UPerHead; the auxiliary FCN head reads the stride-16 level. Leaf configs add the
+# classes and the crop size.
+_base_ = ['mmseg::_base_/models/upernet_r50.py', './vit-b-p16_pyramid.py']
 
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='ViTPyramid',
-        arch='base',
-        img_size=512,
-        patch_size=16,
-        out_indices=[3, 5, 7, 11],
-        drop_path_rate=0.1,
-        norm_cfg=dict(type='LN', eps=1e-6),
-        pyramid_norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=dict(type='Pretrained', prefix='backbone.',
-                      checkpoint='checkpoints/selectivemae_vit-base-p16_backbone.pth')),
+    backbone=dict(_delete_=True, img_size=512, **_base_.vit_b_p16_pyramid),
     decode_head=dict(in_channels=[768, 768, 768, 768], channels=512),
     auxiliary_head=dict(in_channels=768, in_index=2))

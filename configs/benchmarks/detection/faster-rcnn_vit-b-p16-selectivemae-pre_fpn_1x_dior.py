@@ -7,8 +7,6 @@ _base_ = [
     '../../_base_/schedules/vit_det_adamw-ld0.9_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
 
 model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))
 train_dataloader = dict(batch_size=2)

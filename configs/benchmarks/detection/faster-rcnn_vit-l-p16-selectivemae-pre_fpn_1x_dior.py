@@ -1,11 +1,10 @@
 # Faster R-CNN + FPN, SelectiveMAE ViT-L/16 backbone (blocks [7, 11, 15, 23], activation
 # checkpointing), DIOR. Same recipe as the ViT-B config.
-_base_ = './faster-rcnn_vit-b-p16-selectivemae-pre_fpn_1x_dior.py'
+_base_ = [
+    './faster-rcnn_vit-b-p16-selectivemae-pre_fpn_1x_dior.py',
+    '../../_base_/models/vit-l-p16_pyramid.py',
+]
 
 model = dict(
-    backbone=dict(
-        arch='large',
-        out_indices=[7, 11, 15, 23],
-        with_cp=True,
-        init_cfg=dict(checkpoint='checkpoints/selectivemae_vit-large-p16_backbone.pth')),
-    neck=dict(in_channels=[1024, 1024, 1024, 1024]))
+    backbone=_base_.vit_l_p16_pyramid,
+    neck=dict(in_channels=[1024] * 4))

@@ -7,7 +7,7 @@ _base_ = [
     '../../_base_/schedules/vit_det_adamw-ld0.9_1x.py',
     'mmrotate::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(img_size=800),

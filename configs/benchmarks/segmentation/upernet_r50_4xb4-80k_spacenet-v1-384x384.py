@@ -6,7 +6,6 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_80k.py',
 ]
-custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
 
 crop_size = (384, 384)
 model = dict(

@@ -7,7 +7,7 @@ _base_ = [
     '../../_base_/schedules/vit_seg_adamw-ld0.9_80k.py',
     'mmseg::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 crop_size = (512, 512)
 model = dict(

@@ -7,8 +7,6 @@ _base_ = [
     '../../_base_/schedules/vit_seg_adamw-ld0.9_80k.py',
     'mmseg::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.engine'], allow_failed_imports=False)
 
 crop_size = (384, 384)
 model = dict(

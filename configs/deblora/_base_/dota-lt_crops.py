@@ -2,6 +2,8 @@
 # per class (ImageFolder layout):  data/dota_lt/{train,val,test}/<class name>/*.png
 # `val` is held out from the training crops for model selection; `test` is only for the final
 # report (never for selection).
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
+
 dataset_type = 'CustomDataset'
 data_root = 'data/dota_lt/'
 # In sorted order: CustomDataset labels class folders alphabetically.

@@ -1,7 +1,7 @@
 # OpticalRS-13M (unlabelled): images under one sub-folder per source dataset,
 # data/OpticalRS-13M/<source>/<image>, optionally listed in data/OpticalRS-13M/index.txt (set
 # index_file='index.txt' to skip the folder walk at start). Pretraining transform of the paper.
-custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 dataset_type = 'OpticalRS13M'
 data_root = 'data/OpticalRS-13M/'
 data_preprocessor = dict(

@@ -3,7 +3,7 @@
 # tools/dataset_converters/samrs_split.py (seeded 95/5; the authors never released theirs).
 # Augmentation as in the SAMRS pretraining: random rescale (x0.5-2, half of the time), 224 crop,
 # horizontal/vertical flips, 90-degree rotation, photometric jitter.
-custom_imports = dict(imports=['mmrsfm.datasets'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 samrs_root = 'data/SAMRS'
 crop_size = (224, 224)

@@ -2,8 +2,6 @@
 # holds one sub-batch per subset, sized in proportion to the subset sizes
 # (ProportionalBatchSampler); validation reports mIoU per subset and their mean.
 _base_ = ['./samrs.py']
-custom_imports = dict(
-    imports=['mmrsfm.datasets', 'mmrsfm.models', 'mmrsfm.evaluation'], allow_failed_imports=False)
 
 # The subsets' class lists differ: ConcatDataset keeps the first one's metainfo.
 concat_ignore_keys = ['classes', 'palette']

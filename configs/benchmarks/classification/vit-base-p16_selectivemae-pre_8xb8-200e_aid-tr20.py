@@ -8,7 +8,7 @@ _base_ = [
     '../../_base_/schedules/vit_finetune_adamw-ld0.75_200e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmrsfm'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 
 model = dict(head=dict(num_classes={{_base_.num_classes}}))
 train_pipeline = [

@@ -1,7 +1,7 @@
 # Full fine-tuning of the SelectiveMAE ViT-B/16 on NWPU-RESISC45 (45 classes) at a training ratio of
 # 20% (seeded stratified split, the rest for testing), overall accuracy. Same recipe as the AID
 # config; dataset as in `configs/_base_/datasets/resisc45_tr20.py`.
-_base_ = './vit-b-p16-selectivemae-pre_8xb8-200e_aid-tr20.py'
+_base_ = './vit-base-p16_selectivemae-pre_8xb8-200e_aid-tr20.py'
 
 data_root = 'data/NWPU-RESISC45/'
 num_classes = 45
