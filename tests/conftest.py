@@ -38,7 +38,19 @@ def assert_finite(value, what: str) -> None:
 
 @pytest.fixture
 def python() -> str:
+    """The interpreter a test runs repository tools with (such tests are marked ``slow``)."""
     return sys.executable
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Mark tool runs ``slow``: every test under ``tests/test_tools/`` and every test that takes
+    the ``python`` fixture (it runs a repository tool in a fresh interpreter). Other slow tests
+    (multi-process training, building every config's model) carry ``@pytest.mark.slow``.
+    The fast lane deselects them: ``bash tools/run_tests.sh -m "not slow"``."""
+    for item in items:
+        in_tools = 'test_tools' in item.nodeid.split('::')[0].split('/')
+        if in_tools or 'python' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

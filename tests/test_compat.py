@@ -128,6 +128,7 @@ CPU_DDP_SCRIPT = """
 """
 
 
+@pytest.mark.slow  # starts a distributed process group
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU-distributed fix is for CPU hosts')
 @pytest.mark.parametrize('variant,port', [('upstream', 29531), ('fixed', 29532)])
 def test_cpu_distributed_start(tmp_path, variant, port):
@@ -176,6 +177,7 @@ DOTA_BUILD_SCRIPT = """
 """
 
 
+@pytest.mark.slow  # imports mmrotate in a fresh interpreter
 @pytest.mark.parametrize('variant', ['upstream', 'fixed'])
 def test_dota_dataset_label_error_names_file_and_line(tmp_path, variant):
     _, label, line = _dota_split_set(tmp_path, '10 10 20 10 20 20 10 20 Ship 0')

@@ -25,6 +25,8 @@ from mmrsfm.testing.distributed import (DistributedWorkers, max_relative_differe
 from mmrsfm.testing.train_cases import (build_train_dataset, import_scope, make_batch,
                                         make_case, split_batch)
 
+pytestmark = pytest.mark.slow  # two gloo processes per test
+
 #: Tolerances of fp32 results that differ only in summation order.
 LOSS_RTOL = 1e-5
 GRAD_RTOL = 1e-3  # relative to max(|g|, 1e-3 max|g|), per element

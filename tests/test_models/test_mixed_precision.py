@@ -22,6 +22,8 @@ from mmengine.runner import autocast
 from mmrsfm.testing.train_cases import (CASES, build_model, build_train_dataset, import_scope,
                                         make_batch, make_case)
 
+pytestmark = pytest.mark.slow  # one training step of every task model
+
 #: Loss under bf16 autocast vs fp32, relative (bf16 keeps ~3 significant digits; detectors
 #: sample anchors and proposals from slightly different scores).
 LOSS_RTOL = {'detection': 0.2, 'rotated-detection': 0.2}

@@ -8,6 +8,8 @@ from mmengine.config import Config
 
 from mmrsfm.testing.distributed import DistributedWorkers, run_reference_steps
 
+pytestmark = pytest.mark.slow  # spawns training processes
+
 
 def _cfg(find_unused: bool) -> Config:
     return Config(dict(

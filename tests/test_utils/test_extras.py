@@ -70,6 +70,7 @@ def test_requirement_files_match_the_extras_table():
         assert f"'{extra}'" in setup_py, f'setup.py does not declare the extra {extra!r}'
 
 
+@pytest.mark.slow  # imports the stack in a fresh interpreter
 def test_core_packages_import_without_any_extra(tmp_path):
     hidden = {module for packages in EXTRAS.values() for module in packages}
     code = ('import mmrsfm, mmrsfm.models, mmrsfm.datasets, mmrsfm.evaluation, mmrsfm.engine, '
@@ -86,6 +87,7 @@ def test_core_packages_import_without_any_extra(tmp_path):
                   '{out}']),
     ('samrs', ['tools/samrs/generate_labels.py', '--help']),
 ])
+@pytest.mark.slow  # imports the stack in a fresh interpreter
 def test_a_tool_without_its_extra_names_the_extra(tmp_path, extra, args):
     (tmp_path / 'src').mkdir()
     args = [a.format(src=tmp_path / 'src', out=tmp_path / 'out') for a in args]
@@ -98,6 +100,7 @@ def test_a_tool_without_its_extra_names_the_extra(tmp_path, extra, args):
         assert requirement in last
 
 
+@pytest.mark.slow  # imports the stack in a fresh interpreter
 def test_spacenet_rasterisation_without_scikit_image(tmp_path):
     code = ('from mmrsfm.datatools.conversion import rasterize_footprints\n'
             'rasterize_footprints({"type": "FeatureCollection", "features": []}, (4, 4))')

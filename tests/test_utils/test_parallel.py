@@ -75,6 +75,7 @@ if __name__ == '__main__':
 '''
 
 
+@pytest.mark.slow  # waits for killed workers
 def test_workers_end_when_the_caller_is_sigkilled(tmp_path):
     import signal
     import subprocess

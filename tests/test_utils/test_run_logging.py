@@ -66,6 +66,7 @@ def test_filter_only_on_console_handlers(tmp_path):
         logger.handlers = []
 
 
+@pytest.mark.slow  # imports every toolbox in a fresh interpreter
 def test_known_upstream_warnings_are_filtered_others_kept():
     # Loading a config with `mmdet::` bases makes mmengine import pkg_resources, whose
     # deprecation warning printed three times per quick start.
