@@ -14,7 +14,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.utils import resize_pos_embed
+from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmseg.registry import MODELS
 from torch.utils.checkpoint import checkpoint
 
@@ -36,27 +36,45 @@ class ViTPyramid(VisionTransformer):
     width work (sides that are not a multiple of the patch size are padded by the patch
     embedding). A checkpoint with another grid is resized when loaded.
 
+    The transformer runs mmpretrain's own ``VisionTransformer.forward`` (``out_type='featmap'``
+    at ``out_indices``); mmseg's ``Feature2Pyramid`` then rescales the maps.
+
     Args:
-        arch: mmpretrain ViT architecture name (``'base'``, ``'large'``...) or a dict with
-            ``embed_dims``, ``num_layers``, ``num_heads``, ``feedforward_channels``.
-        img_size: Training input size (pixels) the stored position embedding covers.
-        patch_size: Patch size (pixels); the ViT feature stride.
-        out_indices: Blocks whose outputs form the pyramid, finest first. Defaults to
-            :data:`DEFAULT_OUT_INDICES` for 12- and 24-block ViTs (required otherwise).
-        rescales: Scale factor of each output relative to the ViT feature map; ``(4, 2, 1,
-            0.5)`` gives strides 4/8/16/32 for patch 16.
-        pyramid_norm_cfg: Norm layer between the two deconvolutions of the x4 branch.
-        with_cp: Activation checkpointing of the transformer blocks (saves memory for ViT-L,
-            costs one extra forward of each block in training).
-        final_norm: Apply the ViT's final LayerNorm (``ln1``) to the last block's output.
-            Off by default, as in MAE-style dense fine-tuning; a checkpoint's ``ln1`` is then
-            reported as unexpected and ignored.
+        arch (str | dict): mmpretrain ViT architecture name (``'base'``, ``'large'``...) or a
+            dict with ``embed_dims``, ``num_layers``, ``num_heads``, ``feedforward_channels``.
+            Defaults to ``'base'``.
+        img_size (int | Sequence[int]): Training input size (pixels) the stored position
+            embedding covers. Defaults to 224.
+        patch_size (int): Patch size (pixels); the ViT feature stride. Defaults to 16.
+        out_indices (Sequence[int], optional): Blocks whose outputs form the pyramid, finest
+            first (negative indices count from the end). Defaults to None
+            (:data:`DEFAULT_OUT_INDICES` for 12- and 24-block ViTs; required otherwise).
+        rescales (Sequence[float]): Scale factor of each output relative to the ViT feature
+            map, ``(4, 2, 1, 0.5)`` (strides 4/8/16/32 for patch 16) or ``(2, 1, 0.5, 0.25)``.
+            Defaults to ``(4, 2, 1, 0.5)``.
+        pyramid_norm_cfg (dict): Norm layer between the two deconvolutions of the x4 branch.
+            Defaults to ``dict(type='BN', requires_grad=True)``.
+        with_cp (bool): Activation checkpointing of the transformer blocks in training (saves
+            memory for ViT-L, costs one extra forward of each block). Defaults to False.
+        final_norm (bool): Apply the ViT's final LayerNorm (``ln1``) to the last block's
+            output. Off by default, as in MAE-style dense fine-tuning; a checkpoint's ``ln1`` is
+            then reported as unexpected and ignored. Defaults to False.
         **kwargs: Other ``VisionTransformer`` arguments (``drop_path_rate``, ``frozen_stages``,
             ``init_cfg``...).
 
     Shapes:
         Input ``(B, 3, H, W)``; output a tuple of ``len(out_indices)`` maps
         ``(B, C, ceil(H / p) * r, ceil(W / p) * r)`` for each rescale ``r`` (max-pool floors).
+
+    Examples:
+        >>> import torch
+        >>> from mmseg.registry import MODELS
+        >>> import mmrsfm.models  # noqa: F401
+        >>> model = MODELS.build(dict(
+        ...     type='ViTPyramid', img_size=64, out_indices=[0, 1, 2, 3],
+        ...     arch=dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=64)))
+        >>> [tuple(f.shape) for f in model(torch.rand(1, 3, 64, 96))]
+        [(1, 32, 16, 24), (1, 32, 8, 12), (1, 32, 4, 6), (1, 32, 2, 3)]
     """
 
     def __init__(self,
@@ -90,6 +108,9 @@ class ViTPyramid(VisionTransformer):
         self.out_indices = list(out_indices)
         self.rescales = tuple(rescales)
         self.with_cp = with_cp
+        if with_cp:
+            for layer in self.layers:  # same parameters and names, checkpointed forward
+                layer.__class__ = _CheckpointedEncoderLayer
         # Reused from mmseg through the registry: builds from an mmdet/mmrotate/mmpretrain
         # scope as well.
         self.pyramid = MODELS.build(
@@ -98,28 +119,40 @@ class ViTPyramid(VisionTransformer):
 
     @property
     def strides(self) -> Tuple[int, ...]:
-        """Output strides in pixels (e.g. ``(4, 8, 16, 32)`` for patch 16)."""
+        """tuple[int, ...]: Output strides in pixels (e.g. ``(4, 8, 16, 32)`` for patch 16)."""
         patch = self.patch_embed.projection.stride[0]
         return tuple(int(round(patch / r)) for r in self.rescales)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        batch = x.shape[0]
-        x, patch_resolution = self.patch_embed(x)
-        if self.cls_token is not None:
-            x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1)
-        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
-                                 mode=self.interpolate_mode,
-                                 num_extra_tokens=self.num_extra_tokens)
-        x = self.pre_norm(self.drop_after_pos(x))
+        """mmpretrain's ``VisionTransformer.forward`` at ``out_indices``, then the pyramid.
 
-        feats = []
-        for i, layer in enumerate(self.layers):
-            if self.with_cp and self.training and x.requires_grad:
-                x = checkpoint(layer, x, use_reentrant=False)
-            else:
-                x = layer(x)
-            if i == len(self.layers) - 1 and self.final_norm:
-                x = self.ln1(x)
-            if i in self.out_indices:
-                feats.append(self._format_output(x, patch_resolution))
-        return tuple(self.pyramid(feats))
+        Args:
+            x (torch.Tensor): (B, 3, H, W) images, any H and W.
+
+        Returns:
+            tuple[torch.Tensor, ...]: One map per rescale ``r``,
+            ``(B, C, ceil(H / p) * r, ceil(W / p) * r)`` (max-pool floors), finest first.
+        """
+        return tuple(self.pyramid(super().forward(x)))
+
+
+class _CheckpointedEncoderLayer(TransformerEncoderLayer):
+    """mmpretrain's ViT encoder layer that recomputes its activations in the backward pass.
+
+    ``ViTPyramid(with_cp=True)`` gives its layers this class, so the parent's forward runs
+    unchanged (mmpretrain's layer has no ``with_cp`` of its own). Checkpointing is used in
+    training when the input needs a gradient; outputs and gradients are those of the plain layer.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer's forward, checkpointed in training.
+
+        Args:
+            x (torch.Tensor): (B, L, C) tokens.
+
+        Returns:
+            torch.Tensor: (B, L, C) tokens.
+        """
+        if self.training and x.requires_grad:
+            return checkpoint(super().forward, x, use_reentrant=False)
+        return super().forward(x)

@@ -1,6 +1,8 @@
 """ViTPyramid built from each toolbox's registry: pyramid shapes and strides on a non-square
-input that is not a multiple of the patch size, equality with mmpretrain's own ViT forward and
-with max-pool / deconvolution computed by hand, and activation checkpointing."""
+input that is not a multiple of the patch size; every pyramid level equal to mmpretrain's own
+``VisionTransformer`` (same state dict) followed by the pyramid ops written out by hand
+(deconvolutions, BatchNorm, GELU, max-pool), with and without the final norm, in eval and in
+training mode; activation checkpointing."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -29,25 +31,54 @@ def test_builds_in_every_toolbox_and_matches_mmpretrain_vit(scope):
     assert [tuple(f.shape) for f in feats] == [(2, 32, 28, 40), (2, 32, 14, 20), (2, 32, 7, 10),
                                                (2, 32, 3, 5)]
 
-    # Reference: mmpretrain's own ViT forward with the same weights at the same blocks.
+    with torch.no_grad():
+        expected = _reference(model, x, final_norm=False)
+    for level, (got, want) in enumerate(zip(feats, expected)):
+        torch.testing.assert_close(got, want, msg=f'pyramid level {level}')
+
+
+def _reference(model, x, final_norm):
+    """The pyramid of ``model`` computed independently: mmpretrain's ``VisionTransformer`` with
+    the same weights, then the four rescales of mmseg's Feature2Pyramid written out by hand."""
     vit = VisionTransformer(arch=ARCH, img_size=64, patch_size=16, out_indices=[0, 1, 2, 3],
-                            out_type='featmap', final_norm=False)
-    vit.eval()
+                            out_type='featmap', final_norm=final_norm)
     missing, unexpected = vit.load_state_dict(model.state_dict(), strict=False)
     assert missing == [] and all(k.startswith('pyramid.') for k in unexpected)
+    vit.train(model.training)
+    ref = vit(x)
+    deconv_a, norm, _, deconv_b = model.pyramid.upsample_4x
+    up2 = model.pyramid.upsample_2x[0]
+    stride_4 = F.conv_transpose2d(ref[0], deconv_a.weight, deconv_a.bias, stride=2)
+    stride_4 = F.batch_norm(stride_4, norm.running_mean.clone(), norm.running_var.clone(),
+                            norm.weight, norm.bias, training=model.training, eps=norm.eps)
+    stride_4 = F.conv_transpose2d(F.gelu(stride_4), deconv_b.weight, deconv_b.bias, stride=2)
+    return (stride_4, F.conv_transpose2d(ref[1], up2.weight, up2.bias, stride=2), ref[2],
+            F.max_pool2d(ref[3], 2))
+
+
+@pytest.mark.parametrize('final_norm', [False, True])
+@pytest.mark.parametrize('training', [False, True])
+def test_every_level_matches_mmpretrain_vit_and_pyramid_ops(final_norm, training):
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(dict(TINY, final_norm=final_norm))
+    with torch.no_grad():  # weights away from their init, so every parameter matters
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.train(training)
+    x = torch.randn(2, 3, 48, 80)
     with torch.no_grad():
-        ref = vit(x)
-        up2 = model.pyramid.upsample_2x[0]
-        expected_8 = F.conv_transpose2d(ref[1], up2.weight, up2.bias, stride=2)
-    torch.testing.assert_close(feats[2], ref[2])
-    torch.testing.assert_close(feats[3], F.max_pool2d(ref[3], 2))
-    torch.testing.assert_close(feats[1], expected_8)
+        feats = model(x)
+        expected = _reference(model, x, final_norm)
+    for level, (got, want) in enumerate(zip(feats, expected)):
+        torch.testing.assert_close(got, want, msg=f'pyramid level {level}')
 
 
 def test_checkpointing_gives_same_outputs_and_gradients():
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
     plain, ckpt = MODELS.build(TINY), MODELS.build(dict(TINY, with_cp=True))
+    assert ckpt.state_dict().keys() == plain.state_dict().keys()
     ckpt.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 48, 80)
     outs = [torch.stack([f.sum() for f in m(x)]) for m in (plain, ckpt)]
