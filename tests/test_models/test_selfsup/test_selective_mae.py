@@ -58,6 +58,39 @@ def test_loss_uses_target_patches_only():
         assert (abs(loss.item() - base.item()) > 1e-6) == should_change, patch
 
 
+@pytest.mark.parametrize('norm_pix', [True, False])
+def test_targets_and_loss_are_the_heads(norm_pix):
+    """The targets are the head's construct_target of the target patches (square input: the
+    head on the whole image, then gathered) and equal a hand computation (any input size); the
+    loss is the head's loss module over them."""
+    torch.manual_seed(0)
+    model = _model()
+    model.head.norm_pix = norm_pix
+    for shape in ((2, 3, 224, 224), (1, 3, 160, 256)):
+        x = torch.rand(*shape)
+        visible, targets, _ = model.select(x)
+        with torch.no_grad():
+            pred, target = model.reconstruction(x, visible, targets)
+        index = targets.unsqueeze(-1).expand(-1, -1, 16 * 16 * 3)
+        patches = torch.gather(patchify(x, 16), 1, index)
+        if norm_pix:
+            mean = patches.mean(dim=-1, keepdim=True)
+            std = (patches.var(dim=-1, keepdim=True) + 1e-6).sqrt()
+            patches = (patches - mean) / std
+        torch.testing.assert_close(target, patches, rtol=1e-6, atol=1e-6)
+        if shape[2] == shape[3]:
+            whole = torch.gather(model.head.construct_target(x), 1, index)
+            torch.testing.assert_close(target, whole, rtol=0, atol=0)
+        torch.manual_seed(1)
+        with torch.no_grad():
+            loss = model.loss(x, None)['loss']
+        torch.manual_seed(1)
+        visible, targets, _ = model.select(x)
+        with torch.no_grad():
+            pred, target = model.reconstruction(x, visible, targets)
+        torch.testing.assert_close(loss, ((pred - target)**2).mean(), rtol=1e-6, atol=0)
+
+
 def test_patchify_matches_mmpretrain_layout():
     head = MAEPretrainHead(loss=dict(type='PixelReconstructionLoss', criterion='L2'),
                            patch_size=16)
