@@ -1,6 +1,8 @@
 # debLoRA stage 3: a second LoRA g_phi on the stage-1 backbone, trained to the calibrated features
-# written by stage 2 (tools/deblora/cluster_features.py). No classifier: evaluate the exported
-# backbone with linear-probe_vit-b-p16_1xb64-30e_dota-lt.py.
+# of stage 2 (tools/deblora/cluster_features.py). `init_cfg` loads the file stage 2 writes beside
+# its calibration.npz: f_theta (the stage-1 backbone, LoRA merged) and the calibration buffers;
+# the model itself builds without it. No classifier: evaluate the exported backbone with
+# linear-probe_vit-b-p16_1xb64-30e_dota-lt.py.
 _base_ = ['./lora_vit-b-p16_1xb64-20e_dota-lt.py']
 
 stage1_dir = 'work_dirs/lora_vit-b-p16_1xb64-20e_dota-lt'
@@ -8,9 +10,10 @@ model = dict(
     _delete_=True,
     type='DebLoRA',
     backbone={{_base_.model.backbone}},
-    adapted_checkpoint=stage1_dir + '/epoch_20.pth',
-    calibration=stage1_dir + '/calibration.npz',
-    lora=dict(alpha=16, rank=16, drop_rate=0.0, targets=[dict(type='qkv')]))
+    lora=dict(alpha=16, rank=16, drop_rate=0.0, targets=[dict(type='qkv')]),
+    num_classes={{_base_.model.head.num_classes}},
+    feat_dim={{_base_.model.head.in_channels}},
+    init_cfg=dict(type='Pretrained', checkpoint=stage1_dir + '/calibration_init.pth'))
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [

@@ -48,8 +48,7 @@ def _selectivemae_case(root: str) -> Config:
 
 def _deblora_case(root: str) -> Config:
     """Stage 3 on a randomly initialised stage-1 backbone and a made-up calibration (the
-    training step does not depend on where the centres came from)."""
-    from mmrsfm.models.peft.calibration import Calibration
+    training step does not depend on where the centres came from), loaded by ``init_cfg``."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, DEBLORA_CPU_CONFIG))
     classes = cfg.train_dataloader.dataset.metainfo['classes']
     data_root = osp.join(root, 'dota_lt')
@@ -58,14 +57,13 @@ def _deblora_case(root: str) -> Config:
     cfg.train_dataloader.dataset.data_root = data_root
     width = cfg.model.backbone.module.arch['embed_dims']
     rng = np.random.RandomState(0)
-    calibration = osp.join(root, 'calibration.npz')
+    calibration = osp.join(root, 'calibration_init.pth')
     alpha = np.ones(len(classes), dtype=np.float32)
     alpha[list(cfg.train_dataloader.dataset.metainfo['class_groups']['tail'])] = 0.5
-    Calibration(centres=rng.randn(len(classes), width).astype(np.float32),
-                alpha=alpha).save(calibration)
-    cfg.model.backbone.module.init_cfg = None
-    cfg.model.adapted_checkpoint = None
-    cfg.model.calibration = calibration
+    centres = rng.randn(len(classes), width).astype(np.float32)
+    torch.save({'state_dict': {'centres': torch.from_numpy(centres),
+                               'alpha': torch.from_numpy(alpha)}}, calibration)
+    cfg.model.init_cfg = dict(type='Pretrained', checkpoint=calibration)
     return cfg
 
 

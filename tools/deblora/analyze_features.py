@@ -5,7 +5,7 @@ coloured by class group.
     python tools/deblora/analyze_features.py CONFIG CHECKPOINT --split val --out-dir DIR
 
 Groups come from the dataset's ``metainfo['class_groups']``. Writes ``DIR/feature_report.json``
-and ``DIR/feature_pca.png``.
+and ``DIR/feature_pca.png``. Needs scikit-learn (``pip install "mmrsfm[deblora]"``) for the PCA.
 """
 import argparse
 import json
@@ -14,13 +14,15 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import mmrsfm  # noqa: E402,F401
 from mmengine.config import DictAction  # noqa: E402
+
+import mmrsfm  # noqa: E402,F401
 
 GROUP_COLOURS = {'head': 'tab:blue', 'middle': 'tab:grey', 'tail': 'tab:red'}
 
 
 def main() -> None:
+    """Extract the split's features, write the distance report and the PCA plot."""
     parser = argparse.ArgumentParser(description='debLoRA feature analysis')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -33,11 +35,14 @@ def main() -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import numpy as np
-    from sklearn.decomposition import PCA
 
     import mmrsfm.models  # noqa: F401
     from mmrsfm.apis import build_model_from_checkpoint, extract_features, load_config
     from mmrsfm.evaluation import class_distance_report
+    from mmrsfm.models.peft import DebLoRAStateError
+    from mmrsfm.utils.extras import import_from_extra
+
+    decomposition = import_from_extra('sklearn.decomposition', 'deblora', 'the feature PCA')
 
     cfg = load_config(args.config, args.cfg_options)
     metainfo = cfg[f'{args.split}_dataloader'].dataset.get('metainfo') or {}
@@ -45,7 +50,10 @@ def main() -> None:
     if groups is None:
         raise ValueError(f"{args.config}: {args.split}_dataloader.dataset.metainfo has no "
                          "'class_groups' (dict(head=[...], middle=[...], tail=[...]))")
-    model = build_model_from_checkpoint(cfg, args.checkpoint)
+    try:
+        model = build_model_from_checkpoint(cfg, args.checkpoint)
+    except DebLoRAStateError as err:  # e.g. a stage-3 checkpoint of an older mmrsfm
+        raise DebLoRAStateError(f'{args.checkpoint}: {err}') from None
     feats, labels = extract_features(model, cfg, args.split)
     report = class_distance_report(feats, labels, groups)
     report.update(split=args.split, num_samples=int(len(feats)), checkpoint=args.checkpoint)
@@ -54,7 +62,7 @@ def main() -> None:
         json.dump(report, f, indent=2)
 
     # Seeded: PCA switches to a randomized solver on large feature sets.
-    points = PCA(n_components=2, random_state=0).fit_transform(feats)
+    points = decomposition.PCA(n_components=2, random_state=0).fit_transform(feats)
     group_of = {c: name for name, members in groups.items() for c in members}
     fig, ax = plt.subplots(figsize=(6, 6))
     for name, colour in GROUP_COLOURS.items():

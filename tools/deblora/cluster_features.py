@@ -1,28 +1,52 @@
 """debLoRA stage 2: cluster the LoRA-adapted training features and write the calibration.
 
     python tools/deblora/cluster_features.py STAGE1_CONFIG STAGE1_CHECKPOINT \
-        --out work_dirs/deblora/calibration.npz [--num-clusters 32 --rho 2 --method kmeans]
+        --out work_dirs/deblora/calibration.npz [--num-clusters 32 --rho 2 --method kmeans] \
+        [--init-out work_dirs/deblora/calibration_init.pth]
 
 Tail classes (which get a de-biased centre) come from the dataset's ``metainfo['class_groups']``,
 else from ``--head-min/--tail-max`` count thresholds, else every class with imbalance ratio > 10.
-Writes the ``.npz`` (atomically) and a ``.json`` summary beside it.
+
+Writes, each atomically:
+
+* ``--out`` (``.npz``): the calibration (``calib_centres``, ``calib_alpha``) and the clustering
+  it came from (:meth:`mmrsfm.models.peft.Calibration.save`);
+* a ``.json`` summary beside it;
+* ``--init-out`` (default: ``--out`` with ``_init.pth`` for ``.npz``): stage 3's initial weights,
+  ``f_theta`` (the stage-1 backbone with its LoRA merged, ``teacher.*``) and the calibration
+  buffers (``centres``, ``alpha``), which the stage-3 config loads with
+  ``model.init_cfg=dict(type='Pretrained', checkpoint=...)``
+  (:func:`mmrsfm.models.peft.deblora_init_state`).
+
+Needs scikit-learn (``pip install "mmrsfm[deblora]"``).
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
+from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import mmrsfm  # noqa: E402,F401
 from mmengine.config import DictAction  # noqa: E402
+
+import mmrsfm  # noqa: E402,F401
 
 
 def parse_args() -> argparse.Namespace:
+    """Parse the command line.
+
+    Returns:
+        argparse.Namespace: The arguments.
+    """
     parser = argparse.ArgumentParser(description='debLoRA stage 2: clustering + calibration')
     parser.add_argument('config', help='stage-1 (LoRA) config')
     parser.add_argument('checkpoint', help='stage-1 checkpoint')
     parser.add_argument('--out', required=True, help='calibration .npz to write')
+    parser.add_argument('--init-out',
+                        help='stage-3 initial weights (.pth: f_theta with its LoRA merged + the '
+                        'calibration) for the debLoRA config\'s init_cfg; default: --out with '
+                        '_init.pth instead of .npz')
     parser.add_argument('--num-clusters', type=int, default=32)
     parser.add_argument('--rho', type=float, default=2.0,
                         help='minimum cluster size N / (K * rho)')
@@ -40,11 +64,17 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    """Extract the stage-1 training features, cluster them and write the stage-2 outputs."""
     args = parse_args()
     import numpy as np
 
     from mmrsfm.apis import build_model_from_checkpoint, extract_features, load_config
-    from mmrsfm.models.peft import class_groups, cluster_features, debias
+    from mmrsfm.models.peft import class_groups, cluster_features, debias, deblora_init_state
+    from mmrsfm.utils import atomic_torch_save
+    from mmrsfm.utils.extras import require_extra
+
+    require_extra('deblora', 'debLoRA feature clustering')  # before the feature extraction
+    init_out = args.init_out or osp.splitext(args.out)[0] + '_init.pth'
 
     cfg = load_config(args.config, args.cfg_options)
     model = build_model_from_checkpoint(cfg, args.checkpoint)
@@ -74,6 +104,12 @@ def main() -> None:
                                 dbscan_eps=args.dbscan_eps, seed=args.seed)
     calib = debias(feats, labels, num_classes, clusters, calibrate=calibrate, scale=args.scale)
     calib.save(args.out, clusters)
+    if not hasattr(model, 'backbone'):
+        raise TypeError(f'{args.config}: {type(model).__name__} has no backbone to take f_theta '
+                        'from; give the stage-1 (LoRA classifier) config')
+    atomic_torch_save({'state_dict': deblora_init_state(model.backbone, calib),
+                       'meta': dict(config=args.config, checkpoint=args.checkpoint,
+                                    calibration=args.out)}, init_out)
     summary = dict(
         config=args.config, checkpoint=args.checkpoint, num_samples=int(len(feats)),
         feature_dim=int(feats.shape[1]), class_counts=counts.tolist(),
@@ -86,10 +122,18 @@ def main() -> None:
     os.replace(osp.splitext(args.out)[0] + '.json.tmp', osp.splitext(args.out)[0] + '.json')
     print(f'[cluster_features] {len(clusters.sizes)} clusters (sizes {clusters.sizes.min()}-'
           f'{clusters.sizes.max()}); calibrated classes {summary["calibrated_classes"]} '
-          f'(tail from {source}); wrote {args.out}')
+          f'(tail from {source}); wrote {args.out} and {init_out}')
 
 
-def _dataset_groups(cfg):
+def _dataset_groups(cfg) -> Optional[Dict[str, List[int]]]:
+    """The ``class_groups`` of the training dataset's metainfo, if any.
+
+    Args:
+        cfg (Config): The stage-1 config.
+
+    Returns:
+        dict[str, list[int]], optional: ``{'head': [...], 'middle': [...], 'tail': [...]}``.
+    """
     metainfo = cfg.train_dataloader.dataset.get('metainfo') or {}
     return metainfo.get('class_groups')
 

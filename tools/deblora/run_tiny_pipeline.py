@@ -4,8 +4,9 @@ few minutes: the commands a user runs at full scale, with the tiny configs.
     python tools/deblora/run_tiny_pipeline.py [--work-dir work_dirs/deblora_tiny] [--seed 0]
 
 1. stage 1  tools/train.py  lora_vit-tiny-...py               (LoRA on a random-init tiny ViT)
-2. stage 2  tools/deblora/cluster_features.py                 (clustering + calibration)
-3. stage 3  tools/train.py  deblora_vit-tiny-...py            (debLoRA)
+2. stage 2  tools/deblora/cluster_features.py                 (clustering + calibration; writes
+                                                               the stage-3 init file too)
+3. stage 3  tools/train.py  deblora_vit-tiny-...py            (debLoRA; init_cfg loads that file)
 4. export   tools/model_converters/export_lora_backbone.py    (both backbones, LoRA merged)
 5. probe    tools/train.py + tools/test.py linear-probe_vit-tiny-...py, for LoRA and debLoRA
 
@@ -31,6 +32,17 @@ PROBE_CFG = osp.join(CONFIGS, 'linear-probe_vit-tiny-p8-32px_1xb8-5e_dota-lt.py'
 
 
 def run(*cmd: str) -> str:
+    """Run a tool of this repository with this interpreter, from the repository root.
+
+    Args:
+        *cmd (str): The script (relative to the repository root) and its arguments.
+
+    Returns:
+        str: Its standard output.
+
+    Raises:
+        SystemExit: The command failed (the end of its output is written to stderr first).
+    """
     print('[deblora-tiny] ' + ' '.join(cmd), flush=True)
     # Deterministic algorithms on CUDA need a fixed cuBLAS workspace (a no-op on CPU).
     env = dict(os.environ, PYTHONPATH=REPO,
@@ -84,6 +96,7 @@ def write_data(work_dir: str, seed: int = 0) -> Tuple[str, str]:
 
 
 def main() -> None:
+    """Run the five steps and print the probes' test macro-F1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/deblora_tiny')
     parser.add_argument('--seed', type=int, default=0,
@@ -97,23 +110,21 @@ def main() -> None:
     init = f'model.backbone.module.init_cfg.checkpoint={pretrained}'
     lora_dir, deblora_dir = osp.join(work_dir, 'lora'), osp.join(work_dir, 'deblora')
     calibration = osp.join(lora_dir, 'calibration.npz')
+    stage3_init = f'model.init_cfg.checkpoint={osp.join(lora_dir, "calibration_init.pth")}'
 
     run('tools/train.py', LORA_CFG, '--work-dir', lora_dir, '--cfg-options', init, seed, *data)
     run('tools/deblora/cluster_features.py', LORA_CFG, osp.join(lora_dir, 'epoch_2.pth'),
         '--out', calibration, '--num-clusters', '8', '--seed', str(args.seed), '--cfg-options',
         init, *data)
-    run('tools/train.py', DEBLORA_CFG, '--work-dir', deblora_dir, '--cfg-options', init, seed,
-        f'model.adapted_checkpoint={osp.join(lora_dir, "epoch_2.pth")}',
-        f'model.calibration={calibration}', f'train_dataloader.dataset.data_root={data_root}')
+    run('tools/train.py', DEBLORA_CFG, '--work-dir', deblora_dir, '--cfg-options', stage3_init,
+        seed, f'train_dataloader.dataset.data_root={data_root}')
     results = {}
-    for name, cfg, ckpt, extra in (
-            ('LoRA', LORA_CFG, osp.join(lora_dir, 'epoch_2.pth'), []),
-            ('debLoRA', DEBLORA_CFG, osp.join(deblora_dir, 'epoch_2.pth'),
-             [f'model.adapted_checkpoint={osp.join(lora_dir, "epoch_2.pth")}',
-              f'model.calibration={calibration}'])):
+    # Stage 1's LoRAModel reads the ViT init when built; DebLoRA builds from its config alone.
+    for name, cfg, ckpt, options in (
+            ('LoRA', LORA_CFG, osp.join(lora_dir, 'epoch_2.pth'), ['--cfg-options', init]),
+            ('debLoRA', DEBLORA_CFG, osp.join(deblora_dir, 'epoch_2.pth'), [])):
         backbone = osp.join(work_dir, f'backbone_{name}.pth')
-        run('tools/model_converters/export_lora_backbone.py', cfg, ckpt, backbone,
-            '--cfg-options', init, *extra)
+        run('tools/model_converters/export_lora_backbone.py', cfg, ckpt, backbone, *options)
         probe_dir = osp.join(work_dir, f'probe_{name}')
         run('tools/train.py', PROBE_CFG, '--work-dir', probe_dir, '--cfg-options',
             f'model.backbone.init_cfg.checkpoint={backbone}', seed, *data)

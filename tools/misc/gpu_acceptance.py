@@ -518,15 +518,14 @@ def train_deblora(ctx: Context) -> Tuple[str, str, Dict[str, Any]]:
     stage1 = _latest_checkpoint(lora_dir)
     ctx.run([PY, 'tools/deblora/cluster_features.py', recipe.LORA_CFG, stage1, '--out',
              calibration, '--num-clusters', '8', '--cfg-options', init, *data], 'stage2')
-    stage3_options = [init, f'model.adapted_checkpoint={stage1}',
-                      f'model.calibration={calibration}',
+    # Stage 3 starts from the file stage 2 writes beside the calibration (init_cfg).
+    stage3_options = [f'model.init_cfg.checkpoint={osp.join(lora_dir, "calibration_init.pth")}',
                       f'train_dataloader.dataset.data_root={data_root}']
     _train(ctx, recipe.DEBLORA_CFG, deblora_dir, stage3_options, 'stage3')
     figures = _losses(deblora_dir, ctx, 'debLoRA stage 3')
     backbone = ctx.path('backbone_debLoRA.pth')
     ctx.run([PY, 'tools/model_converters/export_lora_backbone.py', recipe.DEBLORA_CFG,
-             _latest_checkpoint(deblora_dir), backbone, '--cfg-options', *stage3_options[:3]],
-            'export')
+             _latest_checkpoint(deblora_dir), backbone], 'export')
     probe_dir = ctx.path('probe')
     _train(ctx, recipe.PROBE_CFG, probe_dir,
            [f'model.backbone.init_cfg.checkpoint={backbone}', *data], 'probe')

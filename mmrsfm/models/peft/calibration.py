@@ -9,6 +9,10 @@ Notation (debLoRA, NeurIPS 2024): ``N`` training features ``z_i`` of dimension `
 * de-biased centre of a tail class ``mu_hat_c = sum_k (n_k^c / n_c) mu_k``;
 * calibration ``z_tilde = alpha_c z + (1 - alpha_c) mu_hat_c`` with
   ``alpha_c = min(1, 10 / ir_c)``, ``ir_c = n_max / n_c``: head classes stay put.
+
+The clustering runs offline (stage 2, ``tools/deblora/cluster_features.py``) and needs
+scikit-learn, an optional dependency (``pip install "mmrsfm[deblora]"``) imported only when
+:func:`cluster_features` runs; the rest of this module needs numpy only.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from mmrsfm.utils import atomic_write_bytes
+from mmrsfm.utils.extras import import_from_extra
 
+#: Names of the class groups, in the order of the indices :func:`class_groups` returns.
 GROUPS = ('head', 'middle', 'tail')
 
 
@@ -29,9 +35,9 @@ class ClusterState:
     """Result of :func:`cluster_features`.
 
     Attributes:
-        centres: (K', C) centres of the clusters kept (K' <= K).
-        sizes: (K',) number of training features in each cluster.
-        assignments: (N,) cluster index of every training feature.
+        centres (np.ndarray): (K', C) centres of the clusters kept (K' <= K).
+        sizes (np.ndarray): (K',) number of training features in each cluster.
+        assignments (np.ndarray): (N,) cluster index of every training feature.
     """
     centres: np.ndarray
     sizes: np.ndarray
@@ -39,7 +45,19 @@ class ClusterState:
 
 
 def min_cluster_size(num_samples: int, num_clusters: int, rho: float) -> int:
-    """The smallest admissible cluster, ``ceil(N / (K * rho))``."""
+    """The smallest admissible cluster, ``ceil(N / (K * rho))``.
+
+    Args:
+        num_samples (int): ``N``, the number of clustered features.
+        num_clusters (int): ``K``, the number of clusters asked for.
+        rho (float): Cluster-size ratio ``rho`` (> 0).
+
+    Returns:
+        int: The minimum number of features a kept cluster must hold.
+
+    Raises:
+        ValueError: ``num_clusters < 1`` or ``rho <= 0``.
+    """
     if num_clusters < 1 or rho <= 0:
         raise ValueError(f'need num_clusters >= 1 and rho > 0, got {num_clusters}, {rho}')
     return int(np.ceil(num_samples / (num_clusters * rho)))
@@ -70,19 +88,25 @@ def cluster_features(features: np.ndarray,
 
     Returns:
         ClusterState: Centres, sizes and assignments of the clusters kept.
+
+    Raises:
+        MissingExtraError: scikit-learn is not installed (an ``ImportError`` that names
+            ``pip install "mmrsfm[deblora]"``).
+        ValueError: ``features`` is not (N, C) with ``N >= num_clusters``, ``method`` is
+            unknown, or DBSCAN found no cluster.
     """
-    from sklearn.cluster import DBSCAN, MiniBatchKMeans
+    sk_cluster = import_from_extra('sklearn.cluster', 'deblora', 'debLoRA feature clustering')
 
     features = np.asarray(features, dtype=np.float32)
     if features.ndim != 2 or len(features) < num_clusters:
         raise ValueError(f'need (N, C) features with N >= num_clusters={num_clusters}, '
                          f'got shape {features.shape}')
     if method == 'kmeans':
-        km = MiniBatchKMeans(n_clusters=num_clusters, batch_size=batch_size, random_state=seed,
-                             n_init=3).fit(features)
+        km = sk_cluster.MiniBatchKMeans(n_clusters=num_clusters, batch_size=batch_size,
+                                        random_state=seed, n_init=3).fit(features)
         labels = km.labels_.astype(np.int64)
     elif method == 'dbscan':
-        labels = DBSCAN(eps=dbscan_eps).fit_predict(features).astype(np.int64)
+        labels = sk_cluster.DBSCAN(eps=dbscan_eps).fit_predict(features).astype(np.int64)
         if (labels < 0).all():
             raise ValueError(f'DBSCAN with eps={dbscan_eps} found no cluster; increase eps')
     else:
@@ -115,12 +139,25 @@ def _enforce_min_size(features: np.ndarray, labels: np.ndarray, min_size: int) -
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index (P,) of the nearest of ``centres`` (K, C) to each of ``points`` (P, C)."""
     d = (points**2).sum(1, keepdims=True) - 2 * points @ centres.T + (centres**2).sum(1)
     return d.argmin(1)
 
 
 def calibration_alpha(class_counts: Sequence[int], scale: float = 10.0) -> np.ndarray:
-    """``alpha_c = min(1, scale / ir_c)`` with ``ir_c = n_max / n_c``; shape (num_classes,)."""
+    """Calibration weights ``alpha_c = min(1, scale / ir_c)`` with ``ir_c = n_max / n_c``.
+
+    Args:
+        class_counts (Sequence[int]): Training samples of each class, (num_classes,).
+        scale (float): Imbalance ratio up to which a class keeps ``alpha = 1``.
+            Defaults to 10.0.
+
+    Returns:
+        np.ndarray: (num_classes,) float64 weights in (0, 1].
+
+    Raises:
+        ValueError: A class has no training sample.
+    """
     counts = np.asarray(class_counts, dtype=np.float64)
     if (counts <= 0).any():
         raise ValueError(f'every class needs at least one training sample, got counts {counts}')
@@ -135,6 +172,22 @@ def class_groups(class_counts: Sequence[int],
 
     Either ``groups`` (e.g. a dataset's metainfo: ``{'head': [...], 'tail': [...]}``, other
     classes middle) or count thresholds: ``n_c >= head_min`` head, ``n_c <= tail_max`` tail.
+
+    Args:
+        class_counts (Sequence[int]): Training samples of each class, (num_classes,).
+        head_min (int, optional): Classes with at least this many samples are head.
+            Defaults to None.
+        tail_max (int, optional): Classes with at most this many samples are tail.
+            Defaults to None.
+        groups (dict[str, Sequence[int]], optional): Class indices of each group; takes
+            precedence over the thresholds. Defaults to None.
+
+    Returns:
+        np.ndarray: (num_classes,) int64 group index of every class.
+
+    Raises:
+        ValueError: An unknown group name, or neither ``groups`` nor thresholds with
+            ``tail_max < head_min``.
     """
     counts = np.asarray(class_counts)
     out = np.ones(len(counts), dtype=np.int64)
@@ -158,20 +211,36 @@ class Calibration:
     """Per-class calibration targets.
 
     Attributes:
-        centres: (num_classes, C) de-biased centres ``mu_hat_c`` (rows of non-calibrated classes
-            hold the class mean and are unused since their alpha is 1).
-        alpha: (num_classes,) weights of the original feature.
+        centres (np.ndarray): (num_classes, C) de-biased centres ``mu_hat_c`` (rows of
+            non-calibrated classes hold the class mean and are unused since their alpha is 1).
+        alpha (np.ndarray): (num_classes,) weights of the original feature.
     """
     centres: np.ndarray
     alpha: np.ndarray
 
     def apply(self, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """``z_tilde`` (N, C) for features (N, C) of known labels (N,)."""
+        """Calibrated features ``z_tilde = alpha_y z + (1 - alpha_y) mu_hat_y``.
+
+        Args:
+            features (np.ndarray): (N, C) features ``z``.
+            labels (np.ndarray): (N,) their class indices ``y``.
+
+        Returns:
+            np.ndarray: (N, C) calibrated features.
+        """
         a = self.alpha[labels][:, None]
         return a * features + (1.0 - a) * self.centres[labels]
 
     def save(self, path: str, clusters: Optional[ClusterState] = None) -> None:
-        """Write the calibration (and the clustering it came from) atomically to ``path``."""
+        """Write the calibration (and the clustering it came from) atomically to ``path``.
+
+        Args:
+            path (str): ``.npz`` file to write (arrays ``calib_centres``, ``calib_alpha`` and,
+                with ``clusters``, ``cluster_centres``, ``cluster_sizes``,
+                ``cluster_assignments``).
+            clusters (ClusterState, optional): The clustering to record beside it.
+                Defaults to None.
+        """
         arrays = dict(calib_centres=self.centres, calib_alpha=self.alpha)
         if clusters is not None:
             arrays.update(cluster_centres=clusters.centres, cluster_sizes=clusters.sizes,
@@ -182,6 +251,18 @@ class Calibration:
 
     @classmethod
     def load(cls, path: str) -> 'Calibration':
+        """Read a calibration written by :meth:`save`.
+
+        Args:
+            path (str): The ``.npz`` file.
+
+        Returns:
+            Calibration: Its centres and alphas.
+
+        Raises:
+            FileNotFoundError: ``path`` does not exist.
+            ValueError: ``path`` lacks ``calib_centres`` or ``calib_alpha``.
+        """
         if not os.path.isfile(path):
             raise FileNotFoundError(f'calibration file {path} does not exist; run the '
                                     'clustering stage first')
@@ -198,11 +279,21 @@ def debias(features: np.ndarray,
            clusters: ClusterState,
            calibrate: Optional[np.ndarray] = None,
            scale: float = 10.0) -> Calibration:
-    """De-biased centres and alphas from training ``features`` (N, C), ``labels`` (N,).
+    """De-biased centres and alphas from the clustered training features.
 
     Args:
-        calibrate: (num_classes,) bool mask of the classes that get a de-biased centre (the tail
-            classes, per the method); defaults to every class with ``alpha < 1``.
+        features (np.ndarray): (N, C) training features.
+        labels (np.ndarray): (N,) their class indices.
+        num_classes (int): Number of classes (rows of the result).
+        clusters (ClusterState): The clustering of ``features``.
+        calibrate (np.ndarray, optional): (num_classes,) bool mask of the classes that get a
+            de-biased centre (the tail classes, per the method). Defaults to None (every class
+            with ``alpha < 1``).
+        scale (float): ``scale`` of :func:`calibration_alpha`. Defaults to 10.0.
+
+    Returns:
+        Calibration: Centres (num_classes, C) and alphas (num_classes,), float32; classes
+        not calibrated get their class mean and ``alpha = 1``.
     """
     labels = np.asarray(labels, dtype=np.int64)
     counts = np.bincount(labels, minlength=num_classes)

@@ -11,7 +11,14 @@ from torch import nn
 def merged_linear(layer: LoRALinear) -> nn.Linear:
     """A plain ``nn.Linear`` computing what ``layer`` computes in eval mode.
 
-    ``W = W_0 + (alpha / r) * B A`` with ``A`` = ``lora_down`` (r, in), ``B`` = ``lora_up`` (out, r).
+    ``W = W_0 + (alpha / r) * B A`` with ``A`` = ``lora_down`` (r, in) and ``B`` = ``lora_up``
+    (out, r).
+
+    Args:
+        layer (LoRALinear): An mmpretrain LoRA layer.
+
+    Returns:
+        nn.Linear: A new layer (same device and dtype) with the merged weight and the base bias.
     """
     base = layer.original_layer
     merged = nn.Linear(base.in_features, base.out_features, bias=base.bias is not None,
@@ -26,8 +33,26 @@ def merged_linear(layer: LoRALinear) -> nn.Linear:
 def merge_lora(model: nn.Module) -> nn.Module:
     """Replace every ``LoRALinear`` in ``model`` by its merged ``nn.Linear`` (in place).
 
-    A ``LoRAModel`` is unwrapped to the module it adapts. Returns the merged module; its
-    parameters keep their ``requires_grad`` flags from the base layers.
+    Args:
+        model (nn.Module): A ``LoRAModel`` (unwrapped to the module it adapts) or any module
+            holding ``LoRALinear`` layers.
+
+    Returns:
+        nn.Module: The merged module; the merged layers' parameters require gradients (new
+        ``nn.Linear``), the others keep their flags.
+
+    Examples:
+        >>> from mmengine.logging import MMLogger
+        >>> from mmpretrain.registry import MODELS
+        >>> _ = MMLogger.get_instance('example', log_level='WARNING')  # no init-weights report
+        >>> lora = MODELS.build(dict(
+        ...     type='LoRAModel', alpha=4, rank=4, targets=[dict(type='qkv')],
+        ...     module=dict(type='VisionTransformer', img_size=32, patch_size=8,
+        ...                 arch=dict(embed_dims=64, num_layers=2, num_heads=2,
+        ...                           feedforward_channels=128))))
+        >>> plain = merge_lora(lora)
+        >>> type(plain.layers[0].attn.qkv).__name__
+        'Linear'
     """
     if isinstance(model, LoRAModel):
         model = model.module

@@ -1,4 +1,6 @@
 """debLoRA's clustering, de-biased centres and calibration (mmrsfm.models.peft.calibration)."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -48,6 +50,14 @@ def test_debiased_centre_and_alpha_by_hand(tmp_path):
     np.testing.assert_array_equal(loaded.alpha, calib.alpha)
     with pytest.raises(FileNotFoundError, match='clustering stage'):
         Calibration.load(str(tmp_path / 'missing.npz'))
+
+
+def test_clustering_without_scikit_learn_names_the_extra(monkeypatch):
+    # scikit-learn is an optional extra: the module imports without it, the clustering says
+    # what to install (a None entry in sys.modules makes the import fail).
+    monkeypatch.setitem(sys.modules, 'sklearn.cluster', None)
+    with pytest.raises(ImportError, match=r'scikit-learn.*pip install "mmrsfm\[deblora\]"'):
+        cluster_features(np.zeros((10, 2), np.float32), num_clusters=2)
 
 
 def test_class_groups_from_thresholds_or_metainfo():
