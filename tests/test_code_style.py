@@ -1,4 +1,5 @@
-"""The code-style hooks of ``.pre-commit-config.yaml`` pass on the whole tree (CI runs them here)."""
+"""The code-style hooks of ``.pre-commit-config.yaml`` pass on the whole tree (CI runs them
+here)."""
 import os
 import os.path as osp
 import shutil

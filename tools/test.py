@@ -12,8 +12,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# isort: off
 import mmrsfm  # noqa: E402,F401
 from mmengine.config import DictAction  # noqa: E402
+# isort: on
 
 from mmrsfm.apis import build_runner, load_config, merge_test_args  # noqa: E402
 from mmrsfm.compat import trust_checkpoints  # noqa: E402

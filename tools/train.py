@@ -3,7 +3,8 @@
 The config's ``default_scope`` selects the toolbox. Examples::
 
     python tools/train.py configs/benchmarks/classification/resnet50_8xb32-100e_aid.py
-    python tools/train.py CONFIG --work-dir work_dirs/x --resume --cfg-options train_cfg.max_epochs=5
+    python tools/train.py CONFIG --work-dir work_dirs/x --resume \
+        --cfg-options train_cfg.max_epochs=5
     bash tools/dist_train.sh CONFIG 8 [--amp]
 """
 import argparse
@@ -12,8 +13,10 @@ import sys
 
 # Apply mmrsfm's upstream compatibility fixes before any OpenMMLab module is used.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# isort: off
 import mmrsfm  # noqa: E402,F401
 from mmengine.config import DictAction  # noqa: E402
+# isort: on
 
 from mmrsfm.apis import build_runner, load_config, merge_train_args  # noqa: E402
 from mmrsfm.compat import trust_checkpoints  # noqa: E402

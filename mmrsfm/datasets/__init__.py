@@ -7,9 +7,9 @@
 """
 from .dior import DIOR_CLASSES, DIORDataset
 from .opticalrs import OpticalRS13M
-from .spacenet import SPACENET_V1_CLASSES, SpaceNetV1Dataset
-from .samrs import FASTDataset, SAMRSDataset, SIORDataset, SOTADataset
 from .samplers import ProportionalBatchSampler
+from .samrs import FASTDataset, SAMRSDataset, SIORDataset, SOTADataset
+from .spacenet import SPACENET_V1_CLASSES, SpaceNetV1Dataset
 
 __all__ = ['DIORDataset', 'DIOR_CLASSES', 'OpticalRS13M']
 __all__ += ['SpaceNetV1Dataset', 'SPACENET_V1_CLASSES']

@@ -1,6 +1,6 @@
 """Models, registered into the registry of the toolbox they extend (mmpretrain)."""
-from .peft import *  # noqa: F401,F403
-from .selfsup import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
+from .peft import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403

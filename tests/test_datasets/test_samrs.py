@@ -12,8 +12,8 @@ from mmengine.registry import init_default_scope
 
 from mmrsfm.datasets import DIOR_CLASSES, FASTDataset, SIORDataset, SOTADataset
 from mmrsfm.datasets.samrs import SAMRS_META_KEYS
-from mmrsfm.datasets.samrs_metainfo import (FAST_CLASSES, IGNORE_INDEX, SIOR_CLASSES,
-                                            SOTA_CLASSES, samrs_metainfo)
+from mmrsfm.datasets.samrs_metainfo import (FAST_CLASSES, IGNORE_INDEX, SIOR_CLASSES, SOTA_CLASSES,
+                                            samrs_metainfo)
 from mmrsfm.testing import DOTA_CLASSES
 from mmrsfm.testing.samrs_format import write_samrs
 from tests.conftest import REPO_ROOT, run_tool

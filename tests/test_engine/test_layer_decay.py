@@ -10,8 +10,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from mmrsfm.engine.optimizers.layer_decay_constructor import ViTLayerDecayOptimWrapperConstructor
 import mmrsfm.models  # noqa: F401
+from mmrsfm.engine.optimizers.layer_decay_constructor import ViTLayerDecayOptimWrapperConstructor
 from tests.conftest import REPO_ROOT
 
 L, DECAY, LR, WD = 4, 0.9, 1e-4, 0.05

@@ -1,4 +1,5 @@
-"""PSTSStageHook (mmrsfm.engine.hooks.psts_hook) drives the PSTS stages in a real mmengine Runner."""
+"""PSTSStageHook (mmrsfm.engine.hooks.psts_hook) drives the PSTS stages in a real mmengine
+Runner."""
 import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
@@ -40,7 +41,8 @@ def test_hook_advances_stages_each_epoch(tmp_path):
     runner = Runner(
         model=model,
         work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=_Images(), batch_size=2, collate_fn=dict(type='default_collate'),
+        train_dataloader=dict(dataset=_Images(), batch_size=2,
+                              collate_fn=dict(type='default_collate'),
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=8),

@@ -148,8 +148,8 @@ def test_wheel_without_ops_is_refused(build_mmcv, tmp_path):
 
 
 def test_installed_mmcv_has_the_patched_ops():
-    from mmcv.ops import nms_rotated
     import torch
+    from mmcv.ops import nms_rotated
     boxes = torch.tensor([[10.0, 10.0, 8.0, 4.0, 0.0], [10.5, 10.0, 8.0, 4.0, 0.0],
                           [40.0, 40.0, 8.0, 4.0, 0.5]])
     scores = torch.tensor([0.9, 0.8, 0.7])

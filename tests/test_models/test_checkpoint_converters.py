@@ -62,7 +62,8 @@ def test_convert_and_load_strictly():
                                       feedforward_channels=MLP)))
     backbone = {k[len('backbone.'):]: v for k, v in converted.items() if k.startswith('backbone.')}
     vit.load_state_dict(backbone, strict=True)  # no missing, no unexpected keys
-    torch.testing.assert_close(vit.layers[1].ffn.layers[0][0].weight, state['blocks.1.mlp.fc1.weight'])
+    torch.testing.assert_close(vit.layers[1].ffn.layers[0][0].weight,
+                               state['blocks.1.mlp.fc1.weight'])
     torch.testing.assert_close(vit.layers[0].attn.qkv.weight, state['blocks.0.attn.qkv.weight'])
     torch.testing.assert_close(vit.ln1.weight, state['norm.weight'])
     decoder = MODELS.build(dict(type='CrossAttentionDecoder', num_patches=16, patch_size=P,
@@ -172,8 +173,8 @@ def test_tool_converts_a_saved_mmpretrain_classifier(tmp_path, python):
     torch.testing.assert_close(out['backbone.pos_embed'], expected)
 
     # The file as the configs read it: init_cfg Pretrained with prefix 'backbone.'.
-    model = _pyramid((40, 56), init_cfg=dict(type='Pretrained', checkpoint=dst,
-                                              prefix='backbone.'))
+    model = _pyramid((40, 56),
+                     init_cfg=dict(type='Pretrained', checkpoint=dst, prefix='backbone.'))
     model.init_weights()
     torch.testing.assert_close(model.pos_embed, expected)
     torch.testing.assert_close(model.layers[2].ffn.layers[1].weight,

@@ -20,10 +20,10 @@ on 2 CPU cores (two spawned processes import the toolboxes).
 import pytest
 import torch
 
-from mmrsfm.testing.distributed import (DistributedWorkers, max_relative_difference,
-                                        mean_log_vars, run_reference_steps)
-from mmrsfm.testing.train_cases import (build_train_dataset, import_scope, make_batch,
-                                        make_case, split_batch)
+from mmrsfm.testing.distributed import (DistributedWorkers, max_relative_difference, mean_log_vars,
+                                        run_reference_steps)
+from mmrsfm.testing.train_cases import (build_train_dataset, import_scope, make_batch, make_case,
+                                        split_batch)
 
 pytestmark = pytest.mark.slow  # two gloo processes per test
 

@@ -19,8 +19,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from mmrsfm.datasets.samrs_metainfo import (FAST_CLASSES, IGNORE_INDEX, SIOR_CLASSES,
-                                            SOTA_CLASSES)
+from mmrsfm.datasets.samrs_metainfo import FAST_CLASSES, IGNORE_INDEX, SIOR_CLASSES, SOTA_CLASSES
 from tests.conftest import REPO_ROOT, run_tool
 
 ANNOTATIONS = {
@@ -167,8 +166,8 @@ def _write_authors_pickles(root, classes):
             rle = mask_utils.encode(np.asfortranarray(mask))
             rle['counts'] = rle['counts'].decode('ascii')
             label = int(rng.randint(len(classes)))
-            instances.append({'mask': rle, 'bbox': np.array([x1, y1, x1 + 10, y1 + 8],
-                                                             np.float32),
+            box = np.array([x1, y1, x1 + 10, y1 + 8], np.float32)
+            instances.append({'mask': rle, 'bbox': box,
                               'category': classes[label], 'label': np.int64(label),
                               'size': np.int64(80)})
         with open(root / 'ins' / f'{stem}.pkl', 'wb') as f:

@@ -1,8 +1,8 @@
 """tools/train.py and tools/test.py on a real config of each toolbox, shrunk by
 mmrsfm.testing.tiny_runs to tiny generated data in the benchmark's real on-disk format, and
 evaluated with the toolbox's real metric."""
-import json
 import glob
+import json
 import os.path as osp
 
 import pytest

@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmrsfm.utils.memory import (model_state_bytes, project_training_memory,
-                                 saved_activation_bytes)
+from mmrsfm.utils.memory import model_state_bytes, project_training_memory, saved_activation_bytes
 
 
 def _stack():

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-from mmrsfm.utils.run_logging import (QuietSetupLogsMixin, SetupLogFilter,
-                                      keep_setup_logs_in_file)
+from mmrsfm.utils.run_logging import QuietSetupLogsMixin, SetupLogFilter, keep_setup_logs_in_file
 from tests.conftest import REPO_ROOT
 
 

@@ -54,6 +54,7 @@ def test_code_is_refused_with_file_and_global(tmp_path):
     # Numpy arrays alone do not open the door to other numpy functions.
     with pytest.raises(pickle.UnpicklingError, match='refusing to load numpy.load'):
         restricted_load(io.BytesIO(pickle.dumps(np.load)), ALL)
+
     # bytes via _codecs.encode, but no other codec (e.g. one that evaluates or decompresses).
     class OtherCodec:
 

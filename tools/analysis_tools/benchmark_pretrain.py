@@ -3,7 +3,8 @@ backbone, batch and input, measured in one process run, with the activation memo
 and a projection of CUDA memory at a per-GPU batch (usable without a GPU).
 
     python tools/analysis_tools/benchmark_pretrain.py --arch b --batch 8 --steps 3
-    python tools/analysis_tools/benchmark_pretrain.py --arch l --batch 64 --steps 20 --device cuda --amp
+    python tools/analysis_tools/benchmark_pretrain.py --arch l --batch 64 --steps 20 \
+        --device cuda --amp
     python tools/analysis_tools/benchmark_pretrain.py --arch b --batch 8 --steps 3 \
         --project-batch 256 --project-precision fp16
 
@@ -41,8 +42,9 @@ DIMS = {'b': 768, 'l': 1024}
 
 
 def build_model(name: str, arch: str, decoder_depth: int, img: int):
-    import mmrsfm.models  # noqa: F401
     from mmpretrain.registry import MODELS
+
+    import mmrsfm.models  # noqa: F401
     head = dict(type='MAEPretrainHead', norm_pix=True, patch_size=16,
                 loss=dict(type='PixelReconstructionLoss', criterion='L2'))
     preprocessor = dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1])
@@ -148,9 +150,8 @@ def activation_figures(model, x: torch.Tensor, device: str, amp: bool, selective
                        project_batch: int, project_precision: str) -> dict:
     """Saved-activation bytes at the run's batch and precision, and the CUDA memory projection
     at ``project_batch`` in ``project_precision`` (see the module docstring)."""
-    from mmrsfm.utils.memory import (PROJECTION_PRECISIONS, autocast_context,
-                                     model_state_bytes, project_training_memory,
-                                     saved_activation_bytes)
+    from mmrsfm.utils.memory import (PROJECTION_PRECISIONS, autocast_context, model_state_bytes,
+                                     project_training_memory, saved_activation_bytes)
     model.to(device).train()
     params = list(model.parameters())
 

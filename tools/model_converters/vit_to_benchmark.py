@@ -116,8 +116,8 @@ def main() -> None:
     missing = [k for k in result.missing_keys if not k.startswith('pyramid.')]
 
     state = {f'backbone.{k}': v for k, v in encoder.items()}
-    atomic_torch_save({'state_dict': state, 'meta': dict(source=osp.abspath(args.src), format=fmt,
-                                                       pos_embed_grid=list(grid))}, args.dst)
+    meta = dict(source=osp.abspath(args.src), format=fmt, pos_embed_grid=list(grid))
+    atomic_torch_save({'state_dict': state, 'meta': meta}, args.dst)
     print(f'[vit_to_benchmark] {fmt} checkpoint -> {len(state)} backbone tensors in {args.dst} '
           f'(position embedding grid {grid[0]}x{grid[1]})')
     print(f'[vit_to_benchmark] missing keys ({len(missing)}): {", ".join(missing) or "none"}')
