@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageEnhance
@@ -113,3 +113,33 @@ def write_duplicate_set(folder: str, num_distinct: int, num_exact: int, num_near
         image.save(osp.join(folder, copy))
         origin[copy] = original
     return sorted(names + list(origin)), origin
+
+
+def write_planted_groups(root: str, groups: Sequence[Sequence[Tuple[str, str]]],
+                         size: int = 160, seed: int = 0) -> None:
+    """Write one distinct original per group, saved under each of the group's paths as itself,
+    an exact copy or a near copy.
+
+    Args:
+        root (str): Output folder (e.g. a curation ``--src``); sub-folders are created.
+        groups (Sequence[Sequence[Tuple[str, str]]]): Per group, ``(path relative to root,
+            kind)`` pairs; ``kind`` is ``'original'``, ``'exact'`` or one of
+            :data:`NEAR_COPY_KINDS`. A group of one path is a distinct image.
+        size (int): Side of the square originals in pixels. Defaults to 160.
+        seed (int): Seed of the originals. Defaults to 0.
+
+    Examples:
+        >>> import tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> write_planted_groups(root, [[('A/x.png', 'original'), ('B/x.png', 'resize')]], 64)
+        >>> Image.open(osp.join(root, 'B', 'x.png')).size
+        (57, 57)
+    """
+    rng = np.random.default_rng(seed)
+    for group in groups:
+        original = smooth_image(rng, size, size)
+        for rel, kind in group:
+            image = original if kind in ('original', 'exact') else near_copy(original, kind)
+            path = osp.join(root, rel)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            image.save(path)

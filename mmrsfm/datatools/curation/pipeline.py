@@ -3,10 +3,12 @@
 
 Source files are only read. Everything is written under ``out_root``: ``slices/``, the
 resumable state ``.curation_state/``, and the outputs ``index.txt``, ``quarantine.csv``,
-``duplicates.json`` and ``summary.json`` (each written atomically). Nothing is created before
-the configuration and ``src_root`` are checked. A run refuses an ``out_root`` whose ``slices/``
-may hold crops of an earlier run with other parameters, unless ``clean`` is set (then those
-crops and the earlier state are deleted once the run is done).
+``duplicates.json`` and ``summary.json`` (each written atomically), plus
+``review_applied.json`` when a reviewed decisions file is applied (``review``; see
+:mod:`.review`). Nothing is created before the configuration and ``src_root`` are checked.
+A run refuses an ``out_root`` whose ``slices/`` may hold crops of an earlier run with other
+parameters, unless ``clean`` is set (then those crops and the earlier state are deleted once
+the run is done).
 
 Pool workers end with the curation process, even when it is killed with SIGKILL: on Linux the
 kernel kills them (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, set by the pool initializer); elsewhere a
@@ -36,11 +38,14 @@ from .hashing import code_bytes, codes_to_words, hamming, phash_code
 from .manifest import (ShardStore, atomic_text_file, atomic_write_text, load_arrays, params_key,
                        save_arrays)
 from .near_duplicates import choose_kept, group_near_duplicates
+from .review import DECISIONS, ReviewError, apply_review, check_review, group_id, load_review
 from .scan import FileEntry, list_files, list_sources, stray_files
 from .slicing import slice_boxes, slice_path, write_crop
 
 STATE_DIR = '.curation_state'
 SLICES_DIR = 'slices'
+DUPLICATES_FORMAT_VERSION = 2  # 2: each group has an ``id`` (review.group_id)
+REVIEW_APPLIED = 'review_applied.json'
 KEEP_RULE = ('largest image (pixels) of each group; ties: first in index order '
              '(source folder, then file path, then crop position)')
 
@@ -82,6 +87,11 @@ class CurationConfig:
             (crops in ``slices/`` this run does not produce, and their state folders) after
             the run. Without it, a run refuses an ``out_root`` holding such an earlier run.
             Defaults to False.
+        review (str | None): A reviewed decisions file (see :mod:`.review`) to apply to the
+            near-duplicate groups of the finished run of these parameters: ``index.txt`` is
+            rebuilt from the stored shards (nothing is decoded or hashed); a run with missing
+            shards or a bad or stale file is refused before anything is written. The file is
+            only read. Defaults to None.
 
     Examples:
         >>> cfg = CurationConfig('data/raw', 'data/OpticalRS-13M', workers=8)
@@ -106,6 +116,7 @@ class CurationConfig:
     extensions: Sequence[str] = field(default_factory=lambda: IMG_EXTENSIONS)
     progress: bool = True
     clean: bool = False
+    review: Optional[str] = None
 
     def shard_params(self) -> dict:
         """The parameters a shard's content depends on.
@@ -285,18 +296,23 @@ def _plan(cfg: CurationConfig, store: ShardStore, src: str, out: str, exclude: L
 
 
 def _dedup_labels(cfg: CurationConfig, store: ShardStore, shards: List[str],
-                  codes: np.ndarray) -> Tuple[np.ndarray, Dict[str, int]]:
-    """Group labels of all codes, cached under the state folder for reruns."""
+                  codes: np.ndarray, defer: bool = False
+                  ) -> Tuple[np.ndarray, Dict[str, int], Optional[Tuple[str, dict]]]:
+    """Group labels of all codes, cached under the state folder for reruns. With ``defer`` a
+    new cache is not written but returned as ``(path, arrays)`` for the caller to save."""
     key = params_key(dict(shards=[osp.relpath(s, store.root) for s in shards],
                           threshold=cfg.threshold))
     cache = osp.join(store.root, f'dedup-{key}.npz')
     if osp.isfile(cache):
         data = load_arrays(cache)
         return data['labels'], dict(unique_codes=int(data['unique_codes']),
-                                    pairs=int(data['pairs']))
+                                    pairs=int(data['pairs'])), None
     labels, counts = group_near_duplicates(codes, cfg.threshold, cfg.search)
-    save_arrays(cache, dict(labels=labels, **{k: np.int64(v) for k, v in counts.items()}))
-    return labels, counts
+    arrays = dict(labels=labels, **{k: np.int64(v) for k, v in counts.items()})
+    if defer:
+        return labels, counts, (cache, arrays)
+    save_arrays(cache, arrays)
+    return labels, counts, None
 
 
 def _index_prefix(src: str, out: str) -> str:
@@ -323,16 +339,39 @@ def _read_shards(shards: List[str], nbytes: int, progress: bool
     return np.concatenate(codes), np.concatenate(areas), quarantine
 
 
+def _member_names(shards: List[str], prefix: str, in_group: np.ndarray) -> Dict[int, str]:
+    """Index entries of the duplicate-group members by position (a pass over the shards)."""
+    names: Dict[int, str] = {}
+    position = 0
+    for shard in shards:
+        data = load_arrays(shard)
+        for k in np.flatnonzero(in_group[position:position + len(data['origin'])]):
+            names[position + int(k)] = str(data['slice'][k]) or f"{prefix}/{data['origin'][k]}"
+        position += len(data['origin'])
+    return names
+
+
+def _group_positions(labels: np.ndarray, in_group: np.ndarray) -> List[np.ndarray]:
+    """Index positions (ascending) of the members of each group of more than one image."""
+    members = np.flatnonzero(in_group)
+    order = members[np.argsort(labels[members], kind='stable')]
+    return [chunk for chunk in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+            if len(chunk) > 1]
+
+
 def _write_index(path: str, shards: List[str], prefix: str, kept: np.ndarray,
-                 in_group: np.ndarray) -> Tuple[Dict[str, int], Dict[int, str]]:
+                 in_group: np.ndarray, note: str = ''
+                 ) -> Tuple[Dict[str, int], Dict[int, str]]:
     """Pass 2: stream kept entries to the index; returns kept counts per source and the names
-    of duplicate-group members by position."""
+    of duplicate-group members by position. ``note``: an extra comment line."""
     names: Dict[int, str] = {}
     per_source: Dict[str, int] = {}
     position = 0
     with atomic_text_file(path) as index:
         index.write('# OpticalRS-13M index (tools/dataset_converters/curate_opticalrs.py): '
                     'paths relative to this folder\n')
+        if note:
+            index.write(f'# {note}\n')
         for shard in shards:
             data = load_arrays(shard)
             source = osp.basename(osp.dirname(shard))
@@ -440,12 +479,18 @@ def curate(cfg: CurationConfig) -> dict:
         and ``run`` (shard counts, files processed, removed stale files and timings in
         seconds).
 
+        With ``review``, the summary also has ``review`` (the file, its SHA-256, counts of the
+        decisions applied and of undecided groups, images kept by the default rule).
+
     Raises:
         FileNotFoundError: ``src_root`` is not a folder (nothing is created).
         ValueError: bad parameters or ``src_root`` (nothing is created), or ``out_root`` holds
             an earlier run with other slicing parameters and ``clean`` is not set.
+        ReviewError: (a ``ValueError``) ``review`` is malformed, stale for this run's groups,
+            or the run it should apply to is not finished; nothing is written.
     """
     cfg.check()
+    review = load_review(cfg.review) if cfg.review else None
     start = time.perf_counter()
     src, out = osp.abspath(cfg.src_root), osp.abspath(cfg.out_root)
     exclude = [out] if (out + os.sep).startswith(src + os.sep) else []
@@ -455,24 +500,45 @@ def curate(cfg: CurationConfig) -> dict:
              if params is None or _slice_params(params) != _slice_params(cfg.shard_params())]
     if stale and not cfg.clean and _has_files(osp.join(out, SLICES_DIR)):
         _refuse_stale_slices(out, stale, cfg.shard_params())
-    store.write_params()
+    if review is None:
+        store.write_params()
     shards, tasks, per_source = _plan(cfg, store, src, out, exclude)
+    if review is not None and tasks:
+        raise ReviewError(
+            f'review file {cfg.review}: {len(tasks)} of {len(shards)} shard(s) of the run it '
+            f'applies to are missing under {store.root} (sources changed, parameters other '
+            'than the reviewed run\'s, or the run did not finish): a review is applied to a '
+            'finished run without decoding or hashing anything. Run without --review first and '
+            'review its duplicates.json; nothing was written')
     _run_tasks(tasks, cfg)
     processed = time.perf_counter()
 
     codes, areas, quarantine = _read_shards(shards, code_bytes(cfg.hash_size), cfg.progress)
     quarantine += [(name, 'outside_source_folder', 'not inside a source-dataset folder')
                    for name in stray_files(src, cfg.extensions)]
-    labels, dedup_counts = _dedup_labels(cfg, store, shards, codes)
+    labels, dedup_counts, pending = _dedup_labels(cfg, store, shards, codes,
+                                                  defer=review is not None)
     kept = choose_kept(labels, areas)
     searched = time.perf_counter()
 
     in_group = np.bincount(labels)[labels] > 1 if len(labels) else np.zeros(0, bool)
-    per_source_kept, names = _write_index(osp.join(out, 'index.txt'), shards,
-                                          _index_prefix(src, out), kept, in_group)
+    prefix = _index_prefix(src, out)
+    index_kept, note, applied = kept, '', None
+    if review is not None:  # everything is checked before the first write
+        index_kept, applied = _apply_review(cfg.review, review, labels, in_group, areas, kept,
+                                            _member_names(shards, prefix, in_group))
+        note = (f'near duplicates as reviewed in {osp.basename(cfg.review)} (sha256 '
+                f'{applied["review_sha256"]}); see {REVIEW_APPLIED}')
+        if not osp.isfile(osp.join(store.root, 'params.json')):  # the run had no shards
+            store.write_params()
+        if pending is not None:
+            save_arrays(*pending)
+    per_source_kept, names = _write_index(osp.join(out, 'index.txt'), shards, prefix,
+                                          index_kept, in_group, note)
     groups = _duplicate_groups(labels, kept, in_group, codes_to_words(codes), names)
-    report = dict(hash='pHash (imagehash)', hash_size=cfg.hash_size, threshold=cfg.threshold,
-                  keep_rule=KEEP_RULE, groups=groups)
+    report = dict(format_version=DUPLICATES_FORMAT_VERSION, hash='pHash (imagehash)',
+                  hash_size=cfg.hash_size, threshold=cfg.threshold, keep_rule=KEEP_RULE,
+                  groups=groups)
     atomic_write_text(osp.join(out, 'duplicates.json'), json.dumps(report, indent=1) + '\n')
     quarantine.sort()
     with atomic_text_file(osp.join(out, 'quarantine.csv')) as f:
@@ -484,9 +550,9 @@ def curate(cfg: CurationConfig) -> dict:
     for _, reason, _ in quarantine:
         reasons[reason] = reasons.get(reason, 0) + 1
     params = asdict(cfg) | dict(src_root=src, out_root=out, extensions=list(cfg.extensions))
-    for key in ('progress', 'workers', 'clean'):  # they do not change the result
+    for key in ('progress', 'workers', 'clean', 'review'):  # 'review': its own entry below
         params.pop(key)
-    num_kept = int(kept.sum())
+    num_kept = int(index_kept.sum())
     summary = dict(
         source_files=sum(per_source.values()), sources=per_source,
         quarantined=len(quarantine), quarantine_reasons=dict(sorted(reasons.items())),
@@ -494,6 +560,13 @@ def curate(cfg: CurationConfig) -> dict:
         near_duplicate_pairs=dedup_counts['pairs'], duplicate_groups=len(groups),
         duplicates_removed=int(len(codes) - num_kept), images=num_kept,
         images_per_source={s: per_source_kept.get(s, 0) for s in per_source}, params=params)
+    applied_path = osp.join(out, REVIEW_APPLIED)
+    if applied is not None:
+        summary['review'] = dict({k: v for k, v in applied.items() if k != 'groups'},
+                                 images_default_rule=int(kept.sum()))
+        atomic_write_text(applied_path, json.dumps(applied, indent=1) + '\n')
+    elif osp.isfile(applied_path):  # an earlier reviewed index.txt was just replaced
+        os.remove(applied_path)
     atomic_write_text(osp.join(out, 'summary.json'), json.dumps(summary, indent=1) + '\n')
     cleaned = _clean(out, shards, [path for path, _ in earlier]) if cfg.clean else dict(
         stale_files_removed=0, earlier_states_removed=0)
@@ -538,19 +611,46 @@ def collect_codes(cfg: CurationConfig) -> Tuple[List[str], np.ndarray]:
         (0, code_bytes(cfg.hash_size)), np.uint8)
 
 
+def _apply_review(path: str, loaded: Tuple[list, str], labels: np.ndarray,
+                  in_group: np.ndarray, areas: np.ndarray, kept: np.ndarray,
+                  names: Dict[int, str]) -> Tuple[np.ndarray, dict]:
+    """Check the loaded decisions against the run's groups and apply them; returns the
+    reviewed kept mask and the record written to ``review_applied.json``."""
+    decisions, sha256 = loaded
+    positions = {}
+    for chunk in _group_positions(labels, in_group):
+        positions[group_id(names[int(i)] for i in chunk)] = chunk
+    check_review(decisions, {gid: [names[int(i)] for i in chunk]
+                             for gid, chunk in positions.items()}, path)
+    reviewed, applied = apply_review(decisions, positions, names, areas, kept)
+    notes = {d.group: d.note for d in decisions if d.note}
+    records = []
+    for gid, chunk in positions.items():
+        record = dict(id=gid, decision=applied.get(gid, 'default'),
+                      kept=[names[int(i)] for i in chunk if reviewed[i]],
+                      removed=[names[int(i)] for i in chunk if not reviewed[i]])
+        if gid in notes:
+            record['note'] = notes[gid]
+        records.append((names[int(chunk[kept[chunk]][0])], record))
+    records.sort(key=lambda r: r[0])  # the order of duplicates.json
+    counts = {d: sum(v == d for v in applied.values()) for d in DECISIONS}
+    return reviewed, dict(
+        format='mmrsfm-curation-review-applied', version=1, review_file=osp.abspath(path),
+        review_sha256=sha256, decisions=counts, undecided_groups=len(positions) - len(applied),
+        groups=[r for _, r in records])
+
+
 def _duplicate_groups(labels: np.ndarray, kept: np.ndarray, in_group: np.ndarray,
                       words: np.ndarray, names: Dict[int, str]) -> List[dict]:
-    """Groups of more than one image: the kept file, and each removed one with its distance."""
-    members = np.flatnonzero(in_group)
-    order = members[np.argsort(labels[members], kind='stable')]
+    """Groups of more than one image: their id, the kept file (default rule), and each removed
+    one with its distance to it."""
     groups = []
-    for chunk in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
-        if len(chunk) < 2:
-            continue
+    for chunk in _group_positions(labels, in_group):
         keep = chunk[kept[chunk]][0]
         removed = chunk[chunk != keep]
         dists = hamming(words[removed], np.broadcast_to(words[keep], words[removed].shape))
-        groups.append(dict(kept=names[keep], removed=[
-            dict(file=names[int(i)], distance=int(d)) for i, d in zip(removed, dists)]))
+        groups.append(dict(id=group_id(names[int(i)] for i in chunk), kept=names[keep],
+                           removed=[dict(file=names[int(i)], distance=int(d))
+                                    for i, d in zip(removed, dists)]))
     groups.sort(key=lambda g: g['kept'])
     return groups
