@@ -1,7 +1,9 @@
 """tools/dataset_converters/curate_opticalrs.py with a process pool (same outputs as the
-in-process run), its error for a bad --src (nothing created), its workers ending with a
+in-process run), its error for a bad --src (nothing created), --review applied without
+re-hashing (and refused, naming the group, when stale), its workers ending with a
 SIGKILLed parent, and a smoke run of both modes of tools/analysis_tools/benchmark_dedup.py with
 tiny sizes."""
+import glob
 import importlib.util
 import json
 import os
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 
 from mmrsfm.datatools.curation import CurationConfig, curate
-from mmrsfm.testing.synthetic_images import smooth_image, write_duplicate_set
+from mmrsfm.testing.synthetic_images import smooth_image, write_duplicate_set, write_planted_groups
 from tests.conftest import REPO_ROOT, run_tool
 
 CURATE = osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'curate_opticalrs.py')
@@ -60,6 +62,54 @@ def test_cli_with_workers_matches_in_process_run(tmp_path, python, capsys):
     with pytest.raises(SystemExit, match='nope is not a folder'):
         tool.main(['--src', str(tmp_path / 'nope'), '--out', str(tmp_path / 'new')])
     assert not osp.exists(tmp_path / 'new')
+
+
+def test_cli_review_rebuilds_index_without_rehashing(tmp_path, capsys, monkeypatch):
+    src = tmp_path / 'src'
+    write_planted_groups(str(src), [
+        [('AID/a.png', 'original'), ('fMoW/a.png', 'exact'), ('WHU/a.png', 'resize')],
+        [('AID/b.png', 'original'), ('fMoW/b.png', 'jpeg')],
+        [('AID/c.png', 'original'), ('WHU/c.png', 'jpeg')]], size=128, seed=4)
+    out = str(tmp_path / 'out')
+    tool = _load_tool(CURATE)
+    tool.main(['--src', str(src), '--out', out, '--no-progress', '--chunk-size', '2'])
+    capsys.readouterr()
+    with open(osp.join(out, 'duplicates.json')) as f:
+        ids = {g['kept']: g['id'] for g in json.load(f)['groups']}
+    assert sorted(ids) == ['../src/AID/a.png', '../src/AID/b.png', '../src/AID/c.png']
+    review = tmp_path / 'decisions.json'
+    review.write_text(json.dumps(dict(format='mmrsfm-curation-review', version=1, decisions=[
+        dict(group=ids['../src/AID/a.png'], decision='split',
+             parts=[['../src/AID/a.png', '../src/WHU/a.png'], ['../src/fMoW/a.png']]),
+        dict(group=ids['../src/AID/b.png'], decision='remove')])))
+    shards = {p: os.stat(p).st_mtime_ns for p in glob.glob(
+        osp.join(out, '.curation_state', '*', '*', '*.npz'))}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('--review hashed an image')
+    from mmrsfm.datatools.curation import pipeline
+    monkeypatch.setattr(pipeline, 'process_chunk', refuse)
+    monkeypatch.setattr(pipeline, 'phash_code', refuse)
+    tool.main(['--src', str(src), '--out', out, '--no-progress', '--chunk-size', '2',
+               '--review', str(review)])
+    printed = capsys.readouterr().out
+    assert 'shards: 0 computed, 4 reused' in printed
+    assert (f'--review {review}: applied 0 keep, 1 remove, 0 not-duplicates, 1 split; 1 '
+            'undecided group(s) by the default rule; 3 images kept (3 by the default rule '
+            'alone)') in printed
+    with open(osp.join(out, 'index.txt')) as f:  # hand-made: a split in two, b gone, c default
+        assert [ln.strip() for ln in f if not ln.startswith('#')] == [
+            '../src/AID/a.png', '../src/AID/c.png', '../src/fMoW/a.png']
+    assert {p: os.stat(p).st_mtime_ns for p in shards} == shards
+
+    stale = tmp_path / 'stale.json'
+    stale.write_text(json.dumps(dict(format='mmrsfm-curation-review', version=1, decisions=[
+        dict(group=ids['../src/AID/c.png'], decision='keep', keep=['../src/AID/a.png'])])))
+    with pytest.raises(SystemExit, match=rf"(?s)curate_opticalrs: review file {stale}: .*"
+                       rf"decisions\[0\] \(group {ids['../src/AID/c.png']}\): "
+                       r"\['../src/AID/a.png'\] not member"):
+        tool.main(['--src', str(src), '--out', out, '--no-progress', '--chunk-size', '2',
+                   '--review', str(stale)])
 
 
 def test_benchmark_smoke(tmp_path, capsys):

@@ -16,6 +16,12 @@ holds an earlier run with other slicing parameters (e.g. another ``--slice-size`
 since its crops would stay in ``slices/`` next to the new ones: use a new ``--out``, or add
 ``--clean`` to delete, once the run is done, every crop it does not produce and the earlier
 state. Pool workers stop with this process, even when it is killed with SIGKILL.
+
+After the manual review of ``duplicates.json``, apply its decisions (keep / remove /
+not-duplicates / split per group; format in docs/opticalrs_curation.md) with the same command
+plus ``--review decisions.json``: ``index.txt`` is rebuilt from the finished run's shards without
+decoding or hashing anything, and ``review_applied.json`` records each group's outcome. A
+malformed or stale decisions file is refused naming the group, and nothing is written.
 """
 import argparse
 import json
@@ -26,6 +32,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None. Defaults to None.
+
+    Returns:
+        argparse.Namespace: The parsed options.
+    """
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -51,11 +65,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--clean', action='store_true',
                         help='after the run, delete crops under --out/slices that it does not '
                         'produce (earlier runs with other parameters) and earlier run state')
+    parser.add_argument('--review', metavar='DECISIONS_JSON',
+                        help='reviewed decisions about the duplicate groups of the finished run '
+                        'with these parameters (docs/opticalrs_curation.md): rebuilds index.txt '
+                        'from its shards without re-hashing; the file is only read')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
+    """Run (or resume) the curation, or apply a review, and print the summary.
+
+    Args:
+        argv (list[str] | None): Arguments; ``sys.argv[1:]`` when None. Defaults to None.
+    """
     args = parse_args(argv)
     from mmrsfm.datatools.curation import CurationConfig, curate
     cfg = CurationConfig(
@@ -64,7 +87,7 @@ def main(argv=None) -> None:
         slice_size=args.slice_size, slice_format=args.slice_format, hash_size=args.hash_size,
         threshold=args.threshold, seed=args.seed, chunk_size=args.chunk_size,
         gray_tolerance=args.gray_tolerance, search=args.search, progress=not args.no_progress,
-        clean=args.clean)
+        clean=args.clean, review=args.review)
     try:
         summary = curate(cfg)
     except (FileNotFoundError, ValueError) as err:
@@ -77,6 +100,13 @@ def main(argv=None) -> None:
     print(f"shards: {run['shards_computed']} computed, {run['shards_reused']} reused; "
           f"{run['seconds_processing']} s filter/slice/hash, {run['seconds_dedup']} s "
           f"de-duplication, {run['seconds_total']} s in all")
+    if args.review:
+        review = summary['review']
+        applied = ', '.join(f'{n} {d}' for d, n in review['decisions'].items())
+        print(f"--review {args.review}: applied {applied}; {review['undecided_groups']} "
+              f"undecided group(s) by the default rule; {summary['images']} images kept "
+              f"({review['images_default_rule']} by the default rule alone); per group in "
+              f"{osp.join(args.out, 'review_applied.json')}")
     if args.clean:
         print(f"--clean: removed {run['stale_files_removed']} crop file(s) this run does not "
               f"produce and {run['earlier_states_removed']} earlier state folder(s)")
