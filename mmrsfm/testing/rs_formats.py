@@ -177,12 +177,14 @@ def write_dior(root: str,
 def write_loveda(root: str,
                  splits: Dict[str, int] = None,
                  size: int = 128,
-                 seed: int = 0) -> Dict[str, List[str]]:
+                 seed: int = 0,
+                 unlabelled: Sequence[str] = ()) -> Dict[str, List[str]]:
     """Write a LoveDA-style segmentation set in mmseg's layout (after its converter).
 
     ``img_dir/<split>/<id>.png`` RGB images and ``ann_dir/<split>/<id>.png`` single-channel label
     maps with LoveDA's values: 0 no-data, 1..7 :data:`LOVEDA_CLASSES` (mmseg's ``LoveDADataset``
-    reduces them to 0..6 with 255 ignored).
+    reduces them to 0..6 with 255 ignored). Splits named in ``unlabelled`` get images only, as
+    the released test split.
 
     Args:
         root (str): Output folder.
@@ -190,6 +192,8 @@ def write_loveda(root: str,
             ``{'train': 4, 'val': 2}``.
         size (int): Side of the square images in pixels. Defaults to 128.
         seed (int): Random seed. Defaults to 0.
+        unlabelled (Sequence[str]): Splits written without ``ann_dir/<split>`` (e.g.
+            ``('test', )``). Defaults to ().
 
     Returns:
         Dict[str, List[str]]: Image ids per split.
@@ -201,8 +205,10 @@ def write_loveda(root: str,
     for split, count in splits.items():
         img_dir = osp.join(root, 'img_dir', split)
         ann_dir = osp.join(root, 'ann_dir', split)
+        labelled = split not in unlabelled
         os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
+        if labelled:
+            os.makedirs(ann_dir, exist_ok=True)
         ids = []
         for _ in range(count):
             img_id = str(next_id)
@@ -219,7 +225,8 @@ def write_loveda(root: str,
                     image[label == cls] = np.clip(
                         np.array(_class_colour(int(cls))) + image[label == cls], 0, 255)
             cv2.imwrite(osp.join(img_dir, f'{img_id}.png'), image)
-            cv2.imwrite(osp.join(ann_dir, f'{img_id}.png'), label)
+            if labelled:
+                cv2.imwrite(osp.join(ann_dir, f'{img_id}.png'), label)
             ids.append(img_id)
         written[split] = ids
     return written
