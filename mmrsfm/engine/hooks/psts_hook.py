@@ -14,7 +14,8 @@ class PSTSStageHook(Hook):
     Epoch-based loops: ``set_epoch(epoch, max_epochs)`` before each epoch. Iteration-based loops:
     ``set_epoch(iter, max_iters)`` before each iteration, so the PSTS boundaries must then be
     fractions of the schedule. Runs in every process (no rank check), so all ranks select with
-    the same stage; logs each stage change.
+    the same stage; logs the stage order and its ramps at the start of training, then each
+    stage change.
 
     Raises:
         RuntimeError: At the first epoch or iteration, if the model has no
@@ -47,6 +48,28 @@ class PSTSStageHook(Hook):
                                + (f' -> {stage[1]} ({stage[2]:.2f} {stage[0]})'
                                   if stage[0] != stage[1] else ''))
         self._last_stage = stage
+
+    def before_train(self, runner) -> None:
+        """Log the PSTS stage order and where its ramps fall in this schedule.
+
+        Args:
+            runner (Runner): The training runner.
+        """
+        from mmengine.runner import EpochBasedTrainLoop
+        selector = self._selectors(runner)[0]
+        if selector.psts is None:
+            runner.logger.info('PSTS off: visible tokens chosen by sampling='
+                               f'{selector.sampling!r}')
+            return
+        by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)
+        length = runner.max_epochs if by_epoch else runner.max_iters
+        bounds = selector.psts['boundaries']
+        if bounds and bounds[-1] <= 1.0:
+            bounds = tuple(b * max(length, 1) for b in bounds)
+        ramps = ', '.join(f'{a:g}-{b:g}' for a, b in zip(bounds[::2], bounds[1::2]))
+        runner.logger.info(f"PSTS stage order {' -> '.join(selector.psts['stage_order'])}"
+                           + (f" (ramps at {'epochs' if by_epoch else 'iterations'} {ramps} "
+                              f'of {length})' if ramps else ''))
 
     def before_train_epoch(self, runner) -> None:
         """Set ``(runner.epoch, runner.max_epochs)`` on the selectors of an epoch-based loop.

@@ -153,6 +153,44 @@ def _order_key(order: str, similarity: torch.Tensor) -> torch.Tensor:
     return torch.rand_like(similarity)
 
 
+DEFAULT_STAGE_ORDER = ('near', 'far', 'random')
+DEFAULT_BOUNDARIES = (0.35, 0.375, 0.725, 0.75)
+
+
+def _psts_settings(psts: dict) -> dict:
+    """Validated PSTS settings with defaults filled in (see :class:`HOGTokenSelector`)."""
+    psts = dict(psts)
+    order = psts.pop('stage_order', DEFAULT_STAGE_ORDER)
+    if isinstance(order, str) or not all(isinstance(name, str) for name in order):
+        raise ValueError(f'psts.stage_order must be a sequence of stage names from '
+                         f'{PSTS_ORDERS}, e.g. {DEFAULT_STAGE_ORDER}, got {order!r}')
+    order = tuple(order)
+    unknown = [name for name in order if name not in PSTS_ORDERS]
+    repeated = sorted({name for name in order if order.count(name) > 1})
+    if not order or unknown or repeated:
+        raise ValueError(f'psts.stage_order must list distinct stages from {PSTS_ORDERS}, got '
+                         f'{order}' + (f': unknown {unknown}' if unknown else '')
+                         + (f': repeated {repeated}' if repeated else ''))
+    if 'boundaries' not in psts and len(order) not in (1, 3):
+        raise ValueError(f'psts.stage_order {order} has {len(order)} stages: give its '
+                         f'{2 * (len(order) - 1)} psts.boundaries (the defaults are for 3)')
+    boundaries = tuple(float(b) for b in psts.pop(
+        'boundaries', DEFAULT_BOUNDARIES if len(order) == 3 else ()))
+    if len(boundaries) != 2 * (len(order) - 1) or list(boundaries) != sorted(boundaries):
+        raise ValueError(f'psts.boundaries must be {2 * (len(order) - 1)} increasing values '
+                         f'(start and end of the ramp between each two of the stages '
+                         f'{order}), got {boundaries}')
+    settings = dict(seed_ratio=psts.pop('seed_ratio', 0.5),
+                    num_steps=int(psts.pop('num_steps', 2)), boundaries=boundaries,
+                    stage_order=order)
+    if psts:
+        raise ValueError(f'unknown psts keys {sorted(psts)}')
+    if not 0.0 < settings['seed_ratio'] <= 1.0 or settings['num_steps'] < 1:
+        raise ValueError(f'need 0 < psts.seed_ratio <= 1 and psts.num_steps >= 1, got '
+                         f'{settings}')
+    return settings
+
+
 @MODELS.register_module()
 class HOGTokenSelector(BaseModule):
     """Chooses SelectiveMAE's visible tokens and reconstruction targets from HOG scores.
@@ -162,30 +200,40 @@ class HOGTokenSelector(BaseModule):
         mask_ratio (float): Share of patches hidden from the encoder. Defaults to 0.85.
         recon_ratio (float): Share of patches reconstructed (chosen among the hidden).
             Defaults to 0.25.
-        sampling (str): ``'topk'`` (highest scores), ``'softmax'`` (sampled without replacement
-            with probabilities softmax(standardised score / temperature)) or ``'random'``
-            (uniform; the authors' effective behaviour). Used for targets, and for visible
-            tokens without PSTS. Defaults to ``'topk'``.
+        sampling (str): How the HOG scores choose tokens: ``'topk'`` (highest scores),
+            ``'softmax'`` (sampled without replacement with probabilities
+            softmax(standardised score / temperature)) or ``'random'`` (uniform, scores
+            ignored). Used for the reconstruction targets and for the visible tokens: all of
+            them without PSTS, the PSTS seeds with PSTS (the rest of the visible tokens then
+            follow the PSTS stage). ``'random'`` with PSTS is the authors' code's effective
+            behaviour (its scores are all ~0, so its top-k seeds and targets are uniformly
+            random while the PSTS growth still follows the stages). Defaults to ``'topk'``.
         temperature (float): Softmax temperature (``sampling='softmax'`` only). Defaults to 1.0.
         cell_size (int): HOG cell size in pixels (see :func:`hog_patch_scores`).
             Defaults to 8.
         num_bins (int): HOG orientation bins. Defaults to 9.
         psts (dict, optional): Progressive Semantic Token Selection of the visible tokens, e.g.
-            ``dict(seed_ratio=0.5, num_steps=2, boundaries=(280, 300, 580, 600))``: the first
-            ``seed_ratio`` of the visible tokens are the highest-scoring seeds, the rest are added
-            in ``num_steps`` steps by max-cosine-similarity to the selected set of the token
-            features (patch + position embeddings), ``near`` (most similar) until
-            ``boundaries[0]``, ramping to ``far`` (least similar) by ``boundaries[1]``, ``far``
-            until ``boundaries[2]``, ramping to ``random`` by ``boundaries[3]``. Boundaries are
-            epochs, or fractions of the schedule when all are <= 1; missing keys default to
-            ``seed_ratio=0.5``, ``num_steps=2``, ``boundaries=(0.35, 0.375, 0.725, 0.75)``.
-            Defaults to None (no PSTS).
+            ``dict(seed_ratio=0.5, num_steps=2, boundaries=(280, 300, 580, 600),
+            stage_order=('near', 'far', 'random'))``: the first ``seed_ratio`` of the visible
+            tokens are the seeds (chosen by ``sampling``), the rest are added in ``num_steps``
+            steps by max-cosine-similarity to the selected set of the token features (patch +
+            position embeddings). The stages of ``stage_order`` follow one another: ``near``
+            (most similar first), ``far`` (least similar first) or ``random`` (uniform); with
+            the default order ``near`` until ``boundaries[0]``, ramping to ``far`` by
+            ``boundaries[1]``, ``far`` until ``boundaries[2]``, ramping to ``random`` by
+            ``boundaries[3]``. ``n`` stages need ``2 (n - 1)`` boundaries (start and end of
+            each ramp). Boundaries are epochs, or fractions of the schedule when all are
+            <= 1; missing keys default to ``seed_ratio=0.5``, ``num_steps=2``,
+            ``stage_order=('near', 'far', 'random')`` and, for three stages,
+            ``boundaries=(0.35, 0.375, 0.725, 0.75)``. The paper's ablation order is
+            ``stage_order=('far', 'near', 'random')``. Defaults to None (no PSTS).
         init_cfg (dict, optional): Initialisation config of ``BaseModule`` (the selector has
             no parameters). Defaults to None.
 
     Raises:
         ValueError: If ``sampling`` is unknown, the ratios leave no visible or target token,
-            or ``psts`` has unknown keys or invalid values.
+            or ``psts`` has unknown keys or invalid values (e.g. an unknown or repeated stage
+            name in ``stage_order``, or a number of boundaries that does not fit it).
 
     Examples:
         >>> from mmpretrain.registry import MODELS
@@ -219,17 +267,7 @@ class HOGTokenSelector(BaseModule):
         self.num_bins = num_bins
         self.psts = None
         if psts is not None:
-            psts = dict(psts)
-            boundaries = tuple(float(b) for b in psts.pop('boundaries', (0.35, 0.375, 0.725, 0.75)))
-            if len(boundaries) != 4 or list(boundaries) != sorted(boundaries):
-                raise ValueError(f'psts.boundaries must be 4 increasing values, got {boundaries}')
-            self.psts = dict(seed_ratio=psts.pop('seed_ratio', 0.5),
-                             num_steps=int(psts.pop('num_steps', 2)), boundaries=boundaries)
-            if psts:
-                raise ValueError(f'unknown psts keys {sorted(psts)}')
-            if not 0.0 < self.psts['seed_ratio'] <= 1.0 or self.psts['num_steps'] < 1:
-                raise ValueError(f'need 0 < psts.seed_ratio <= 1 and psts.num_steps >= 1, got '
-                                 f'{self.psts}')
+            self.psts = _psts_settings(psts)
         self.epoch, self.max_epochs = 0, 1
 
     def set_epoch(self, epoch: int, max_epochs: int) -> None:
@@ -252,19 +290,17 @@ class HOGTokenSelector(BaseModule):
         """
         if self.psts is None:
             return ('random', 'random', 1.0)
-        b0, b1, b2, b3 = self.psts['boundaries']
-        if b3 <= 1.0:  # fractions of the schedule
-            b0, b1, b2, b3 = (b * self.max_epochs for b in (b0, b1, b2, b3))
+        order, bounds = self.psts['stage_order'], self.psts['boundaries']
+        if bounds and bounds[-1] <= 1.0:  # fractions of the schedule
+            bounds = tuple(b * self.max_epochs for b in bounds)
         e = float(self.epoch)
-        if e < b0:
-            return ('near', 'near', 1.0)
-        if e < b1:
-            return ('near', 'far', 1.0 - (e - b0) / (b1 - b0))
-        if e < b2:
-            return ('far', 'far', 1.0)
-        if e < b3:
-            return ('far', 'random', 1.0 - (e - b2) / (b3 - b2))
-        return ('random', 'random', 1.0)
+        for i in range(len(order) - 1):
+            start, end = bounds[2 * i], bounds[2 * i + 1]
+            if e < start:
+                return (order[i], order[i], 1.0)
+            if e < end:
+                return (order[i], order[i + 1], 1.0 - (e - start) / (end - start))
+        return (order[-1], order[-1], 1.0)
 
     def stage_epochs(self, max_epochs: int) -> List[int]:
         """One epoch per PSTS stage of a ``max_epochs`` schedule, e.g. to show each stage once.
@@ -319,7 +355,8 @@ class HOGTokenSelector(BaseModule):
         b, num_patches = scores.shape
         num_seeds = max(1, int(num_visible * self.psts['seed_ratio']))
         selected = torch.zeros_like(scores, dtype=torch.bool)
-        selected.scatter_(1, scores.topk(num_seeds, dim=1).indices, True)
+        everything = torch.ones_like(scores, dtype=torch.bool)
+        selected.scatter_(1, self._sample(scores, everything, num_seeds), True)
         feats = F.normalize(token_feats.detach().float(), dim=-1)
         cosine = feats @ feats.transpose(1, 2)  # (B, L, L)
         first, second, w = self.stage()
