@@ -310,3 +310,51 @@ def test_train_on_trainval_then_write_the_test_submission(tmp_path, python):
              [osp.join(work, 'submission', n) for n in names], cwd=REPO_ROOT)
     with zipfile.ZipFile(osp.join(work, 'loveda_test.zip')) as archive:
         assert sorted(archive.namelist()) == names
+
+
+def test_dota_submission_chain_as_documented(tmp_path, python):
+    """Split the test images, run tools/test.py --out with the README's test config (tiny ViT,
+    random weights, every detection kept), merge with dota_merge.py --zip: one Task1_<class>.txt
+    per DOTA class, lines naming the full test images (not patches), and the zip of them."""
+    from mmrotate.registry import MODELS
+
+    from mmrsfm.testing.rs_formats import DOTA_CLASSES, write_dota
+    ids = write_dota(str(tmp_path / 'DOTA'), 'test', num_images=2, size=300, raw_release=True)
+    split = str(tmp_path / 'split_ss_dota')
+    run_tool([python, 'tools/dataset_converters/dota_split.py', str(tmp_path / 'DOTA'), split,
+              '--phases', 'test', '--size', '128', '--gap', '28'], cwd=REPO_ROOT)
+    patches = os.listdir(osp.join(split, 'test', 'images'))
+    assert len(patches) == 2 * 9  # 300 px: patches at 0, 100, 172 (stride 100, last flush)
+    cfg = Config.fromfile(_dota_submission_config(tmp_path))
+    shrink_vit(cfg.model)
+    cfg.model.backbone.img_size = 128
+    cfg.model.test_cfg.rpn.update(nms_pre=200, max_per_img=100)
+    cfg.model.test_cfg.rcnn.update(score_thr=0.0, max_per_img=20)
+    loader = cfg.test_dataloader
+    loader.update(num_workers=0, persistent_workers=False)
+    loader.dataset.data_root = split + '/'
+    loader.dataset.pipeline[1].scale = (128, 128)
+    work = str(tmp_path / 'work')
+    cfg.test_evaluator.outfile_prefix = osp.join(work, 'patches')
+    os.makedirs(work)
+    config = osp.join(work, 'dota_test_tiny.py')
+    cfg.dump(config)
+    init_default_scope('mmrotate')
+    torch.manual_seed(0)
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, osp.join(work, 'rand.pth'))
+    run_tool([python, 'tools/test.py', config, osp.join(work, 'rand.pth'), '--work-dir', work,
+              '--out', osp.join(work, 'preds_test.pkl')], cwd=REPO_ROOT)
+    task1 = osp.join(work, 'Task1')
+    run_tool([python, 'tools/dataset_converters/dota_merge.py', osp.join(work, 'preds_test.pkl'),
+              task1, '--zip'], cwd=REPO_ROOT)
+    names = sorted(f'Task1_{c}.txt' for c in DOTA_CLASSES)
+    assert sorted(n for n in os.listdir(task1) if n.endswith('.txt')) == names
+    lines = []
+    for name in names:
+        with open(osp.join(task1, name)) as f:
+            lines += [line.split() for line in f if line.strip()]
+    assert lines, 'no detection was written'
+    assert {line[0] for line in lines} <= set(ids)  # full-image ids: <id> <score> 8 coords
+    assert all(len(line) == 10 for line in lines)
+    with zipfile.ZipFile(osp.join(task1, 'Task1.zip')) as archive:
+        assert sorted(archive.namelist()) == names
