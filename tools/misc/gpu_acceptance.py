@@ -689,13 +689,12 @@ def dist_selectivemae(ctx: Context) -> Tuple[str, str, Dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # SelectiveMAE against MAE (benchmark_pretrain.py)
 
-#: arch -> (config giving the paper's per-GPU batch, throughput target, memory target).
-BENCHMARK_TARGETS = {
-    'b': ('configs/selectivemae/selectivemae_vit-base-p16_8xb256-amp-coslr-800e_opticalrs-13m.py',
-          2.1, 0.55),
-    'l': ('configs/selectivemae/selectivemae_vit-large-p16_8xb256-amp-coslr-800e_opticalrs-13m.py',
-          2.3, 0.62),
-}
+#: arch -> (throughput target, memory target) of the paper's Table 3.
+BENCHMARK_TARGETS = {'b': (2.1, 0.55), 'l': (2.3, 0.62)}
+#: Per-GPU batch of the efficiency benchmark. Table 3 does not state it; the authors' script runs
+#: 256 per GPU (8 x 256), and the paper's absolute memory figures fit 256, not the 128 per GPU of
+#: the pretraining recipe (Table 9: 1024 in all; configs/selectivemae/README.md, "Recipe").
+BENCHMARK_BATCH = 256
 #: Largest share of the SelectiveMAE step that token selection may take.
 SELECTION_SHARE_TARGET = 0.03
 
@@ -744,9 +743,8 @@ def parse_benchmark_output(text: str) -> Dict[str, float]:
 def benchmark(arch: str) -> Callable[[Context], Tuple[str, str, Dict[str, Any]]]:
 
     def check(ctx: Context) -> Tuple[str, str, Dict[str, Any]]:
-        from mmengine.config import Config
-        config, speed_target, memory_target = BENCHMARK_TARGETS[arch]
-        batch = Config.fromfile(osp.join(REPO, config)).train_dataloader.batch_size
+        speed_target, memory_target = BENCHMARK_TARGETS[arch]
+        batch = BENCHMARK_BATCH
         steps, warmup = (3, 1) if ctx.quick else (10, 2)
         output = ctx.run([PY, 'tools/analysis_tools/benchmark_pretrain.py', '--arch', arch,
                           '--batch', str(batch), '--steps', str(steps), '--warmup', str(warmup),

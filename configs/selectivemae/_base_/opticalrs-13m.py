@@ -1,6 +1,8 @@
 # OpticalRS-13M (unlabelled): images under one sub-folder per source dataset,
 # data/OpticalRS-13M/<source>/<image>, optionally listed in data/OpticalRS-13M/index.txt (set
-# index_file='index.txt' to skip the folder walk at start). Pretraining transform of the paper.
+# index_file='index.txt' to skip the folder walk at start). Pretraining transform: [paper T9] RGB
+# input at 224 px; [MAE] random resized crop (scale 0.2-1, bicubic) + horizontal flip, as the
+# authors' code.
 custom_imports = dict(imports=['mmrsfm.runtime'], allow_failed_imports=False)
 dataset_type = 'OpticalRS13M'
 data_root = 'data/OpticalRS-13M/'
@@ -17,7 +19,9 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=256,
+    # [paper T9] total batch 1024 = 8 GPUs x 128 ([code] 8 x 256); launch on 8 GPUs, or set
+    # --auto-scale-lr with another total (see ./adamw-coslr-800e.py).
+    batch_size=128,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

@@ -1,5 +1,9 @@
 # SelectiveMAE ViT-B/16: encoder on the 29 HOG/PSTS-selected visible tokens, cross-attention
 # decoder (width 512, depth 12, 16 heads) on the 49 reconstruction targets, normalised-pixel MSE.
+# Sources: [paper 6.4] mask ratio 0.85, reconstruction ratio 0.25, 12 decoder blocks ([code]
+# train.sh: 8); [code] decoder width 512 / 16 heads, norm_pix (train.sh --norm_pix_loss), PSTS
+# from half the visible tokens in 2 steps (section 3.2.3 defines the initial proportion, the
+# values are the code's); [paper T9] input 224 px; [MAE] patch 16.
 model = dict(
     type='SelectiveMAE',
     backbone=dict(type='SelectiveMAEViT', arch='b', img_size=224, patch_size=16),
