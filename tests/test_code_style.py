@@ -12,7 +12,10 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def test_pre_commit_hooks_pass_on_all_files(tmp_path):
-    if not osp.isdir(osp.join(REPO, '.git')) or shutil.which('git') is None:
+    inside = shutil.which('git') and subprocess.run(
+        ['git', 'rev-parse', '--is-inside-work-tree'], cwd=REPO, capture_output=True,
+        text=True).stdout.strip() == 'true'
+    if not inside:
         pytest.skip('pre-commit checks the files git tracks; this copy is not a git checkout')
     venv_bin = osp.dirname(sys.executable)
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / 'pre-commit'),
