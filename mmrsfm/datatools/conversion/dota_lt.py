@@ -9,9 +9,9 @@ an option of :func:`plan_dota_lt` and of ``tools/dataset_converters/dota_lt.py``
 2. Context margin: each side moves out by ``margin`` x the box's width (left / right) or height
    (top / bottom); default 0.1, so the classifier sees the object and a thin ring of its
    surroundings, the way object-level classification sets are usually cut.
-3. Minimum size: a side shorter than ``min_size`` px (default 32; DOTA small vehicles are often
-   10-20 px) grows to ``min_size`` about the box centre, so tiny objects keep enough context to
-   be resized to the model's input.
+3. Minimum size: a side shorter than ``min_size`` px (default 32) grows to ``min_size`` about
+   the box centre, so the smallest objects (vehicles) keep some context when resized to the
+   model's input.
 4. Clipping: the box is clipped to the image; where that leaves a side shorter than
    ``min(min_size, image side)``, the box is shifted back inside the image instead.
 
