@@ -28,6 +28,7 @@ METAFILES = sorted(
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', 'metafile.yml'), recursive=True))
 
 
+@pytest.mark.slow  # loads every config
 def test_configs_cover_every_toolbox_and_have_no_key_that_looks_misspelt():
     configs = {osp.relpath(p, REPO_ROOT): load_config(p) for p in CONFIGS}
     assert {cfg.default_scope for cfg in configs.values()} == set(SUPPORTED_SCOPES)
@@ -49,7 +50,15 @@ def _drop_pretrained(cfg):
             _drop_pretrained(value)
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
+def _large(path):
+    # ViT-L models take seconds each to build on CPU: slow lane (the ViT-B siblings stay fast).
+    name = osp.basename(path)
+    return 'vit-l-' in name or 'vit-large-' in name
+
+
+@pytest.mark.parametrize('path', [
+    pytest.param(p, marks=pytest.mark.slow) if _large(p) else p for p in CONFIGS
+], ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_builds_model(path, tmp_path):
     cfg = load_config(path)
     for module in cfg.get('custom_imports', {}).get('imports', []):
@@ -90,6 +99,7 @@ def _strings(node):
             yield from _strings(value)
 
 
+@pytest.mark.slow  # loads every config
 def test_configs_that_use_mmrsfm_load_it_in_the_one_form():
     names = _mmrsfm_names()
     assert {'ViTPyramid', 'ViTLayerDecayOptimWrapperConstructor'} <= names['mmrotate']

@@ -95,6 +95,7 @@ def test_an_unknown_registry_name_is_an_error():
         toolbox_registries('MODEL', ('mmseg', ))
 
 
+@pytest.mark.slow  # imports the stack in a fresh interpreter
 def test_import_mmrsfm_is_light_and_mmrsfm_runtime_registers_everything():
     code = textwrap.dedent('''
         import sys
