@@ -12,6 +12,8 @@ Examples:
     # (configs/_base_/datasets/dota.py) and any evaluator, e.g. DOTAMetric(format_only=True)
     python tools/test.py CONFIG_TEST CKPT --out work_dirs/preds_test.pkl
     python tools/dataset_converters/dota_merge.py work_dirs/preds_test.pkl work_dirs/Task1 --zip
+    # a DOTA-v2.0 model (18 classes, mmrotate's DOTAv2Dataset label order)
+    python tools/dataset_converters/dota_merge.py preds.pkl work_dirs/Task1 --classes v2.0
 
 Re-running rewrites the same files (each written atomically). The ``.pkl`` is read without
 running code: only builtins, numpy arrays, tensors and mmdet/mmrotate box structures are
@@ -25,7 +27,7 @@ from typing import List, Optional
 
 from tqdm import tqdm
 
-from mmrsfm.datasets.formats import DOTA_V1_CLASSES
+from mmrsfm.datasets.formats import DOTA_VERSIONS, dota_classes
 from mmrsfm.evaluation.functional import (detections_from_results, load_results,
                                           merge_patch_detections, write_task1_files)
 
@@ -36,8 +38,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('preds', help='.pkl of patch predictions (tools/test.py --out)')
     parser.add_argument('out', help='output folder for Task1_<class>.txt')
     parser.add_argument('--iou-thr', type=float, default=0.1, help='IoU threshold of the NMS')
-    parser.add_argument('--classes', help='text file with one class name per line, in label '
-                        'order (default: the 15 DOTA-v1.0 classes)')
+    parser.add_argument('--classes', default='v1.0',
+                        help=f'classes in label order: {", ".join(DOTA_VERSIONS)} (the DOTA '
+                        'versions, in the label order of mmrotate\'s DOTADataset / '
+                        'DOTAv15Dataset / DOTAv2Dataset) or a text file with one class name per '
+                        'line (default: v1.0, the 15 DOTA-v1.0 classes)')
     parser.add_argument('--zip', action='store_true', help='also write OUT/<OUT name>.zip')
     parser.add_argument('--eval-ann-dir', help='full-image labelTxt folder to score against')
     parser.add_argument('--unsafe-load', action='store_true',
@@ -45,20 +50,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_classes(path: Optional[str]) -> List[str]:
-    if path is None:
-        return list(DOTA_V1_CLASSES)
-    with open(path) as f:
-        classes = [line.strip() for line in f if line.strip()]
-    if not classes:
-        raise ValueError(f'{path}: no class names')
-    return classes
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        classes = read_classes(args.classes)
+        classes = list(dota_classes(args.classes))
         results = load_results(args.preds, trusted=args.unsafe_load)
         patches = detections_from_results(tqdm(results, desc='read', unit='patch'))
         merged = merge_patch_detections(tqdm(patches, desc='merge', unit='patch'),

@@ -1,5 +1,6 @@
 """Cut DOTA images into overlapping patches (1,024 px, gap 200 by default; several scales with
-``--rates``) with their annotations clipped as the official devkit does.
+``--rates``) with their annotations clipped as the official devkit does. ``--classes`` picks the
+class set the labels are checked against: DOTA-v1.0 (default), v1.5, v2.0, or a class file.
 
 Input (the release, unzipped)::
 
@@ -17,6 +18,8 @@ Examples:
     python tools/dataset_converters/dota_split.py data/DOTA data/split_ss_dota
     python tools/dataset_converters/dota_split.py data/DOTA data/split_ms_dota \
         --rates 0.5 1.0 1.5 --gap 500
+    python tools/dataset_converters/dota_split.py data/DOTA-v2.0 data/split_ss_dota2 \
+        --classes v2.0
 
 Re-running skips images already split (per image and rate); every file is written atomically.
 A malformed label line stops the run (also with ``--nproc`` > 1) with exit code 1 and the file
@@ -32,7 +35,7 @@ from typing import List, Optional, Tuple
 
 from tqdm import tqdm
 
-from mmrsfm.datasets.formats import DOTA_V1_CLASSES
+from mmrsfm.datasets.formats import DOTA_VERSIONS, dota_classes
 from mmrsfm.datatools.conversion import split_image_file
 from mmrsfm.utils.parallel import starmap_unordered
 
@@ -58,6 +61,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'get difficulty 2')
     parser.add_argument('--ann-subdir', default='labelTxt',
                         help='annotation folder name inside each source split')
+    parser.add_argument('--classes', default='v1.0',
+                        help=f'class set of the labels: {", ".join(DOTA_VERSIONS)} (DOTA '
+                        'versions) or a text file with one class name per line; a label of '
+                        'another class stops the run with its file and line (default: v1.0)')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
@@ -83,12 +90,12 @@ def list_jobs(src_split: str, ann_subdir: str,
     return jobs
 
 
-def split_source(src: str, out: str, source: str, args: argparse.Namespace) -> int:
+def split_source(src: str, out: str, source: str, args: argparse.Namespace,
+                 classes: Tuple[str, ...]) -> int:
     labelled = osp.isdir(osp.join(src, source, args.ann_subdir))
     jobs = list_jobs(osp.join(src, source), args.ann_subdir, labelled)
     worker = partial(split_image_file, out_dir=osp.join(out, source), rates=args.rates,
-                     size=args.size, gap=args.gap, iof_thr=args.iof_thr,
-                     classes=DOTA_V1_CLASSES)
+                     size=args.size, gap=args.gap, iof_thr=args.iof_thr, classes=classes)
     written = 0
     # Worker errors (a malformed label: file:line) are raised here; the pool stops.
     with tqdm(total=len(jobs), desc=f'split {source}', unit='img') as bar:
@@ -127,11 +134,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not needed:
         sys.exit(f'error: none of {args.phases} has its source folders under {args.src}')
     try:
+        classes = dota_classes(args.classes)
         for source in needed:
-            count = split_source(args.src, args.out, source, args)
+            count = split_source(args.src, args.out, source, args, classes)
             print(f'{source}: {count} new patches in {osp.join(args.out, source)}')
     except (FileNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+        hint = ''
+        if 'unknown class' in str(err):
+            hint = (f'\n(--classes {args.classes} allows {len(classes)} classes; '
+                    f'DOTA-v1.5 / v2.0 labels need --classes v1.5 / v2.0, other sets a class '
+                    'file)')
+        sys.exit(f'error: {err}{hint}')
     if 'trainval' in args.phases and all(s in needed for s in PHASE_SOURCES['trainval']):
         for source in PHASE_SOURCES['trainval']:
             link_tree(osp.join(args.out, source), osp.join(args.out, 'trainval'))

@@ -1,6 +1,7 @@
-"""Reading and writing DOTA ``labelTxt`` annotation files.
+"""Reading and writing DOTA ``labelTxt`` annotation files, and the class sets of the DOTA
+versions.
 
-A released DOTA-v1.0 file may start with two header lines, ``imagesource:<source>`` and
+A released DOTA file may start with two header lines, ``imagesource:<source>`` and
 ``gsd:<metres per pixel or null>``, followed by one object per line::
 
     x1 y1 x2 y2 x3 y3 x4 y4 <class> [<difficult>]
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import codecs
 import math
+import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -26,7 +28,82 @@ DOTA_V1_CLASSES = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 
                    'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
                    'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
 
+#: The 16 DOTA-v1.5 classes: DOTA-v1.0's and ``container-crane``, in the label order of
+#: mmrotate's ``DOTAv15Dataset``.
+DOTA_V15_CLASSES = DOTA_V1_CLASSES + ('container-crane', )
+
+#: The 18 DOTA-v2.0 classes: DOTA-v1.5's, ``airport`` and ``helipad``, in the label order of
+#: mmrotate's ``DOTAv2Dataset``. (SAMRS's SOTA lists the same 18 names in another order,
+#: :data:`mmrsfm.datasets.samrs_metainfo.SOTA_CLASSES`.)
+DOTA_V2_CLASSES = DOTA_V15_CLASSES + ('airport', 'helipad')
+
+#: The class set of each DOTA version, by the names :func:`dota_classes` accepts.
+DOTA_VERSIONS: Dict[str, Tuple[str, ...]] = {
+    'v1.0': DOTA_V1_CLASSES,
+    'v1.5': DOTA_V15_CLASSES,
+    'v2.0': DOTA_V2_CLASSES,
+}
+
 _HEADER_KEYS = ('imagesource', 'gsd')
+
+
+def _read_class_file(path: str) -> Tuple[str, ...]:
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as err:
+        line = err.object.count(b'\n', 0, err.start) + 1
+        raise AnnotationError(path, line, 'expected a UTF-8 text file with one class name per '
+                              f'line, found byte {err.object[err.start:err.start + 1]!r}') from None
+    classes: List[str] = []
+    first_line: Dict[str, int] = {}
+    for lineno, raw_line in enumerate(text.splitlines(), start=1):
+        name = raw_line.strip()
+        if not name or name.startswith('#'):
+            continue
+        if len(name.split()) != 1:
+            raise AnnotationError(path, lineno, f'class name {name!r} contains whitespace; DOTA '
+                                  'label lines are split at whitespace, so a class name cannot')
+        if name in first_line:
+            raise AnnotationError(path, lineno, f'class {name!r} is listed twice (first on line '
+                                  f'{first_line[name]})')
+        first_line[name] = lineno
+        classes.append(name)
+    if not classes:
+        raise AnnotationError(path, None, 'no class names (expected one name per line)')
+    return tuple(classes)
+
+
+def dota_classes(spec: str) -> Tuple[str, ...]:
+    """The class names, in label order, of a DOTA version or of a class file.
+
+    Args:
+        spec (str): ``'v1.0'``, ``'v1.5'`` or ``'v2.0'`` (the leading ``v`` is optional) for
+            :data:`DOTA_V1_CLASSES`, :data:`DOTA_V15_CLASSES` or :data:`DOTA_V2_CLASSES`; or the
+            path of a UTF-8 text file with one class name per line, in label order (blank
+            lines and lines starting with ``#`` are skipped).
+
+    Returns:
+        Tuple[str, ...]: The class names in label order.
+
+    Raises:
+        FileNotFoundError: if ``spec`` is neither a version nor an existing file.
+        AnnotationError: (a ``ValueError``) naming the class file (and line) when it holds no
+            name, a name twice, a name with whitespace or bytes that are not UTF-8.
+
+    Examples:
+        >>> len(dota_classes('v2.0')), dota_classes('1.5')[-1]
+        (18, 'container-crane')
+    """
+    key = spec.strip().lower()
+    key = key if key.startswith('v') else 'v' + key
+    if key in DOTA_VERSIONS:
+        return DOTA_VERSIONS[key]
+    if not osp.isfile(spec):
+        raise FileNotFoundError(f'{spec}: neither a DOTA version ({", ".join(DOTA_VERSIONS)}) '
+                                'nor a class file (one class name per line)')
+    return _read_class_file(spec)
 
 
 @dataclass

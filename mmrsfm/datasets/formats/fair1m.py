@@ -17,11 +17,17 @@
 Corners are pixels (``x,y``); the fifth ``<point>``, when present, repeats the first. Class names
 are written with spaces (``Small Car``) and match the hyphenated names of FAST
 (``Small-Car``) through :class:`.ClassMapper`.
+
+The release has no difficult flag. Tiles cut by ``tools/dataset_converters/fair1m_split.py``
+add an optional ``<difficult>`` integer to each object (2 for an object cut by the tile border
+with at most the IoF threshold of its area inside, else 0), written by
+:func:`format_fair1m_xml` and read by :func:`read_fair1m_xml` (> 0 marks the object difficult),
+as the DOTA splitter marks such objects.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -46,7 +52,8 @@ def read_fair1m_xml(path: str, classes: Union[Sequence[str], ClassMapper]) -> Li
         FileNotFoundError: if ``path`` does not exist.
         AnnotationError: (a ``ValueError``) naming ``path`` and the line of the fault: malformed
             XML, an object without ``<possibleresult><name>``, an unknown class, a ``<point>``
-            that is not ``x,y``, or other than 4 corners (5 with the first repeated).
+            that is not ``x,y``, other than 4 corners (5 with the first repeated), or a
+            ``<difficult>`` that is not an integer.
     """
 
     def boxes_of(node: ET.Element, line: Optional[int], lines: LineMap) -> dict:
@@ -63,8 +70,62 @@ def read_fair1m_xml(path: str, classes: Union[Sequence[str], ClassMapper]) -> Li
         if len(corners) != 4:
             raise AnnotationError(path, line, 'expected 4 corners (or 5 with the first '
                                   f'repeated), found {len(corners)} <point> entries')
-        return dict(poly=np.array(corners, dtype=np.float64))
+        difficult = 0
+        flag = node.find('difficult')
+        if flag is not None:
+            try:
+                difficult = int((flag.text or '').strip())
+            except ValueError:
+                raise AnnotationError(path, lines.get(flag, line), '<difficult> must be an '
+                                      f'integer, found {flag.text!r}') from None
+        return dict(poly=np.array(corners, dtype=np.float64), difficult=difficult > 0)
 
     root, lines = parse_xml_with_lines(path)
     return xml_objects(path, list(root.iter('object')), lines, as_class_mapper(classes),
                        'possibleresult/name', boxes_of)
+
+
+def format_fair1m_xml(filename: str, width: int, height: int,
+                      objects: Sequence[Tuple[np.ndarray, str, int]]) -> str:
+    """A FAIR1M XML annotation file, as the release lays it out, plus ``<difficult>``.
+
+    Args:
+        filename (str): The image file name written in ``<source><filename>``.
+        width (int): Image width in pixels.
+        height (int): Image height in pixels.
+        objects (Sequence[tuple[np.ndarray, str, int]]): ``(corners, name, difficult)`` per
+            object: ``(4, 2)`` corners ``x, y`` in pixels, the class name as FAIR1M writes it
+            (e.g. ``'Small Car'``) and the difficult flag.
+
+    Returns:
+        str: The XML text (UTF-8 declaration, two-space indentation); each object lists its
+        four corners and the first again, with 6 decimals, as the release does.
+
+    Examples:
+        >>> corners = np.array([[10, 10], [20, 10], [20, 30], [10, 30]])
+        >>> xml = format_fair1m_xml('0__1.0__0___0.png', 600, 600, [(corners, 'Bus', 0)])
+        >>> '<point>20.000000,30.000000</point>' in xml
+        True
+    """
+    root = ET.Element('annotation')
+    source = ET.SubElement(root, 'source')
+    ET.SubElement(source, 'filename').text = filename
+    size = ET.SubElement(root, 'size')
+    for tag, value in (('width', width), ('height', height), ('depth', 3)):
+        ET.SubElement(size, tag).text = str(int(value))
+    objects_node = ET.SubElement(root, 'objects')
+    for corners, name, difficult in objects:
+        node = ET.SubElement(objects_node, 'object')
+        ET.SubElement(node, 'coordinate').text = 'pixel'
+        ET.SubElement(node, 'type').text = 'rectangle'
+        ET.SubElement(node, 'description').text = 'None'
+        result = ET.SubElement(node, 'possibleresult')
+        ET.SubElement(result, 'name').text = name
+        ET.SubElement(node, 'difficult').text = str(int(difficult))
+        points = ET.SubElement(node, 'points')
+        corners = np.asarray(corners, dtype=np.float64).reshape(4, 2)
+        for x, y in np.concatenate([corners, corners[:1]]):
+            ET.SubElement(points, 'point').text = f'{x:.6f},{y:.6f}'
+    ET.indent(root, space='  ')
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding='unicode') \
+        + '\n'

@@ -1,14 +1,16 @@
 """Cutting large DOTA images into fixed-size overlapping patches, as the official DOTA devkit
-(``ImgSplit``) does, at one or several scales.
+(``ImgSplit``) does, at one or several scales. The FAIR1M splitter (:mod:`.fair1m_split`) cuts
+with the same rule (:func:`cut_patches`).
 
 Facts kept from the devkit: windows of ``size`` px start every ``size - gap`` px and the last
 window of a row/column is moved back to end at the image border; images smaller than a window
 are zero-padded to ``size`` x ``size``; a patch is named ``<id>__<rate>__<x>___<y>`` (``x``,
 ``y``: window origin in the rescaled image); an object whose polygon lies fully inside a window
 is copied, an object partly inside is clipped to the window (the clipped polygon is kept when
-it has 4 corners, a 5-corner one loses its shortest edge, more corners are dropped), and keeps
-its difficulty when at least ``iof_thr`` of its area is inside (IoF > 0.7 by default), else it
-is marked difficult ``2``. Differences: coordinates keep sub-pixel precision (the devkit
+it has 4 corners, a 5-corner one loses its shortest edge, one with 3 or more than 5 corners is
+dropped; an object that only touches the window is dropped), and keeps its difficulty when more
+than ``iof_thr`` of its area is inside (IoF > 0.7 by default), else it is marked difficult
+``2``. Differences: coordinates keep sub-pixel precision (the devkit
 truncates the input corners and the output coordinates to integers) and are clipped to
 ``[0, size]`` (the devkit clamps to ``[1, size]``); the right/bottom edge of the last window is
 the image border (the devkit clips objects at ``width - 1`` / ``height - 1`` there).
@@ -16,19 +18,23 @@ the image border (the devkit clips objects at ``width - 1`` / ``height - 1`` the
 from __future__ import annotations
 
 import os.path as osp
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 
+from mmrsfm.datasets.formats import DetObject
 from mmrsfm.datasets.formats.dota import DOTAObject, format_dota_object, read_dota_txt
 
 from .resumable import DoneMarkers, atomic_write_image, atomic_write_text, read_image
 
-#: Difficulty written for objects with less than ``iof_thr`` of their area inside the patch.
+#: Difficulty written for objects with at most ``iof_thr`` of their area inside the patch.
 TRUNCATED_DIFFICULTY = 2
+
+#: An object to cut: anything with ``poly`` (4, 2), ``name``, ``difficult`` and ``line``.
+ObjectLike = Union[DOTAObject, DetObject]
 
 
 def _window_starts(length: int, size: int, step: int) -> List[int]:
@@ -140,15 +146,74 @@ def patch_name(img_id: str, rate: float, x: int, y: int) -> str:
     return f'{img_id}__{rate}__{int(x)}___{int(y)}'
 
 
+def cut_patches(image: np.ndarray,
+                objects: Optional[Sequence[ObjectLike]],
+                img_id: str,
+                rate: float = 1.0,
+                size: int = 1024,
+                gap: int = 200,
+                iof_thr: float = 0.7,
+                padding: bool = True) -> Iterator[Tuple[str, np.ndarray,
+                                                        Optional[List[DOTAObject]]]]:
+    """Cut one image (rescaled by ``rate``) into patches, with its objects clipped to each.
+
+    The splitting rule of the module docstring; shared by the DOTA and the FAIR1M splitters.
+
+    Args:
+        image (np.ndarray): ``(H, W, 3)`` image (or ``(H, W)``).
+        objects (Sequence, optional): The image's objects, each with ``poly`` (``(4, 2)``
+            corners in image pixels), ``name`` and ``difficult`` (a :class:`DOTAObject` or a
+            :class:`~mmrsfm.datasets.formats.DetObject`), or ``None`` for an unlabelled image.
+        img_id (str): Image name without suffix.
+        rate (float): Scale applied to the image and the objects before cutting.
+            Defaults to 1.0.
+        size (int): Side of a patch in pixels. Defaults to 1024.
+        gap (int): Overlap of neighbouring patches in pixels. Defaults to 200.
+        iof_thr (float): Minimum fraction of an object's area inside a patch for it to keep
+            its difficulty (else it is marked ``2``). Defaults to 0.7.
+        padding (bool): Whether to zero-pad border patches smaller than ``size`` x ``size``.
+            Defaults to True.
+
+    Yields:
+        tuple[str, np.ndarray, list[DOTAObject] | None]: The patch name, the patch image
+        (``(size, size, 3)`` when padded) and the objects in it (``None`` when ``objects`` is
+        ``None``): corners in patch pixels, the source object's name and line, difficulty
+        ``int(source difficulty)``, or ``2`` for an object cut with at most ``iof_thr`` of its
+        area inside.
+    """
+    if rate != 1.0:
+        image = cv2.resize(image, None, fx=rate, fy=rate, interpolation=cv2.INTER_CUBIC)
+    height, width = image.shape[:2]
+    polys = [(o, np.asarray(o.poly, dtype=np.float64) * rate)
+             for o in objects] if objects is not None else None
+    for x0, y0, x1, y1 in sliding_windows(width, height, size, gap):
+        patch = image[y0:y1, x0:x1]
+        if padding and patch.shape[:2] != (size, size):
+            padded = np.zeros((size, size) + image.shape[2:], dtype=image.dtype)
+            padded[:patch.shape[0], :patch.shape[1]] = patch
+            patch = padded
+        inside = None
+        if polys is not None:
+            inside = []
+            for obj, poly in polys:
+                clipped = clip_object(poly, (x0, y0, x1, y1), iof_thr)
+                if clipped is None:
+                    continue
+                corners, truncated = clipped
+                difficult = TRUNCATED_DIFFICULTY if truncated else int(obj.difficult)
+                inside.append(DOTAObject(corners, obj.name, difficult, line=obj.line))
+        yield patch_name(img_id, rate, x0, y0), patch, inside
+
+
 def split_image(image: np.ndarray,
-                objects: Optional[Sequence[DOTAObject]],
+                objects: Optional[Sequence[ObjectLike]],
                 img_id: str,
                 rate: float = 1.0,
                 size: int = 1024,
                 gap: int = 200,
                 iof_thr: float = 0.7,
                 padding: bool = True) -> Iterator[Tuple[str, np.ndarray, Optional[List[str]]]]:
-    """Cut one image (rescaled by ``rate``) into patches.
+    """Cut one image (rescaled by ``rate``) into patches with DOTA annotation lines.
 
     Args:
         image (np.ndarray): ``(H, W, 3)`` image (or ``(H, W)``).
@@ -169,27 +234,75 @@ def split_image(image: np.ndarray,
         (``(size, size, 3)`` when padded) and its DOTA annotation lines (``None`` when
         ``objects`` is ``None``).
     """
-    if rate != 1.0:
-        image = cv2.resize(image, None, fx=rate, fy=rate, interpolation=cv2.INTER_CUBIC)
-    height, width = image.shape[:2]
-    polys = [(o, o.poly * rate) for o in objects] if objects is not None else None
-    for x0, y0, x1, y1 in sliding_windows(width, height, size, gap):
-        patch = image[y0:y1, x0:x1]
-        if padding and patch.shape[:2] != (size, size):
-            padded = np.zeros((size, size) + image.shape[2:], dtype=image.dtype)
-            padded[:patch.shape[0], :patch.shape[1]] = patch
-            patch = padded
-        lines = None
-        if polys is not None:
-            lines = []
-            for obj, poly in polys:
-                clipped = clip_object(poly, (x0, y0, x1, y1), iof_thr)
-                if clipped is None:
-                    continue
-                corners, truncated = clipped
-                difficult = TRUNCATED_DIFFICULTY if truncated else obj.difficult
-                lines.append(format_dota_object(corners, obj.name, difficult))
-        yield patch_name(img_id, rate, x0, y0), patch, lines
+    for name, patch, inside in cut_patches(image, objects, img_id, rate, size, gap, iof_thr,
+                                           padding):
+        lines = None if inside is None else [
+            format_dota_object(o.poly, o.name, o.difficult) for o in inside]
+        yield name, patch, lines
+
+
+def split_to_folder(img_path: str,
+                    read_objects: Callable[[], Optional[Sequence[ObjectLike]]],
+                    write_annotation: Optional[Callable[[str, np.ndarray, List[DOTAObject]],
+                                                        None]],
+                    out_dir: str,
+                    img_id: Optional[str] = None,
+                    rates: Sequence[float] = (1.0, ),
+                    size: int = 1024,
+                    gap: int = 200,
+                    iof_thr: float = 0.7,
+                    img_ext: str = '.png') -> int:
+    """Cut one image into ``out_dir/images`` with :func:`cut_patches`, hand each patch's
+    objects to ``write_annotation`` and mark the image done, skipping rates already finished.
+
+    The format-independent part of the DOTA and FAIR1M splitters: the annotation is read only
+    when a rate is left to do, every file is written atomically and an image (per rate) is
+    marked done in ``out_dir/.done`` after all its patches are written.
+
+    Args:
+        img_path (str): Path of the image.
+        read_objects (Callable): Called without arguments, returns the image's objects (see
+            :func:`cut_patches`), or ``None`` for an unlabelled image.
+        write_annotation (Callable, optional): Called as ``write_annotation(name, patch,
+            objects)`` for every patch of a labelled image (``objects`` in patch pixels);
+            ``None`` writes no annotation.
+        out_dir (str): Output folder; patches go to ``images/``, markers to ``.done/``.
+        img_id (str, optional): Image id of the patch names and markers; ``None`` uses the
+            stem of ``img_path``. Defaults to None.
+        rates (Sequence[float]): Scales to cut the image at. Defaults to ``(1.0, )``.
+        size (int): Side of a patch in pixels. Defaults to 1024.
+        gap (int): Overlap of neighbouring patches in pixels. Defaults to 200.
+        iof_thr (float): Minimum fraction of an object's area inside a patch for it to keep
+            its difficulty. Defaults to 0.7.
+        img_ext (str): Suffix (and format) of the written patches. Defaults to '.png'.
+
+    Returns:
+        int: The number of patches written in this call (0 when every rate was already done).
+
+    Raises:
+        FileNotFoundError: If the image does not exist.
+        ValueError: If the image cannot be read or a patch cannot be encoded.
+    """
+    if img_id is None:
+        img_id = osp.splitext(osp.basename(img_path))[0]
+    markers = DoneMarkers(out_dir)
+    todo = [r for r in rates if not markers.is_done(f'{img_id}__{r}')]
+    if not todo:
+        return 0
+    objects = read_objects()
+    image = read_image(img_path)
+    written = 0
+    for rate in todo:
+        names = []
+        for name, patch, inside in cut_patches(image, objects, img_id, rate, size, gap,
+                                               iof_thr):
+            atomic_write_image(osp.join(out_dir, 'images', name + img_ext), patch)
+            if inside is not None and write_annotation is not None:
+                write_annotation(name, patch, inside)
+            names.append(name)
+        markers.mark(f'{img_id}__{rate}', names)
+        written += len(names)
+    return written
 
 
 def split_image_file(img_path: str,
@@ -216,7 +329,8 @@ def split_image_file(img_path: str,
         iof_thr (float): Minimum fraction of an object's area inside a patch for it to keep
             its difficulty. Defaults to 0.7.
         classes (Sequence[str], optional): Allowed class names (errors name the file and line
-            otherwise); ``None`` accepts any name. Defaults to None.
+            otherwise), e.g. :data:`~mmrsfm.datasets.formats.DOTA_V2_CLASSES`; ``None``
+            accepts any name. Defaults to None.
         img_ext (str): Suffix (and format) of the written patches. Defaults to '.png'.
 
     Returns:
@@ -227,22 +341,13 @@ def split_image_file(img_path: str,
         ValueError: If the image cannot be read or a patch cannot be encoded, or (as an
             ``AnnotationError``) naming the file and line of a malformed annotation.
     """
-    img_id = osp.splitext(osp.basename(img_path))[0]
-    markers = DoneMarkers(out_dir)
-    todo = [r for r in rates if not markers.is_done(f'{img_id}__{r}')]
-    if not todo:
-        return 0
-    objects = read_dota_txt(ann_path, classes).objects if ann_path is not None else None
-    image = read_image(img_path)
-    written = 0
-    for rate in todo:
-        names = []
-        for name, patch, lines in split_image(image, objects, img_id, rate, size, gap, iof_thr):
-            atomic_write_image(osp.join(out_dir, 'images', name + img_ext), patch)
-            if lines is not None:
-                atomic_write_text(osp.join(out_dir, 'annfiles', name + '.txt'),
-                                  ''.join(line + '\n' for line in lines))
-            names.append(name)
-        markers.mark(f'{img_id}__{rate}', names)
-        written += len(names)
-    return written
+
+    def read_objects() -> Optional[List[DOTAObject]]:
+        return read_dota_txt(ann_path, classes).objects if ann_path is not None else None
+
+    def write_annotation(name: str, patch: np.ndarray, inside: List[DOTAObject]) -> None:
+        atomic_write_text(osp.join(out_dir, 'annfiles', name + '.txt'), ''.join(
+            format_dota_object(o.poly, o.name, o.difficult) + '\n' for o in inside))
+
+    return split_to_folder(img_path, read_objects, write_annotation, out_dir, None, rates, size,
+                           gap, iof_thr, img_ext)

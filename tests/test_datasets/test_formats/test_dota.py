@@ -1,10 +1,12 @@
 """mmrsfm.datasets.formats.dota: labelled objects of DOTA files against the DOTA devkit's parser,
-and errors naming file and line."""
+errors naming file and line, and the DOTA-v1.0 / v1.5 / v2.0 class sets against mmrotate's."""
 import numpy as np
 import pytest
 from dotadevkit.misc.dota_utils import parse_dota_poly
 
-from mmrsfm.datasets.formats import AnnotationError, ClassMapper, read_dota_objects, read_dota_txt
+from mmrsfm.datasets.formats import (DOTA_V1_CLASSES, DOTA_V2_CLASSES, DOTA_V15_CLASSES,
+                                     AnnotationError, ClassMapper, dota_classes, read_dota_objects,
+                                     read_dota_txt)
 from mmrsfm.datasets.samrs_metainfo import SOTA_CLASSES
 from mmrsfm.testing.rs_formats import write_dota
 
@@ -58,3 +60,46 @@ def test_objects_and_raw_reader_share_one_parser(tmp_path):
     (entry, ) = read_dota_txt(str(path)).objects
     assert obj.line == entry.line == 3 and obj.difficult  # 2 (cut by a patch) is difficult
     assert np.array_equal(obj.poly, entry.poly)
+
+
+def test_class_sets_are_mmrotates():
+    from mmrotate.datasets import DOTADataset, DOTAv2Dataset, DOTAv15Dataset
+    assert DOTA_V1_CLASSES == tuple(DOTADataset.METAINFO['classes'])
+    assert DOTA_V15_CLASSES == tuple(DOTAv15Dataset.METAINFO['classes'])
+    assert DOTA_V2_CLASSES == tuple(DOTAv2Dataset.METAINFO['classes'])
+    assert (len(DOTA_V1_CLASSES), len(DOTA_V15_CLASSES), len(DOTA_V2_CLASSES)) == (15, 16, 18)
+    # SAMRS's SOTA holds the same 18 names, in the authors' order.
+    assert set(SOTA_CLASSES) == set(DOTA_V2_CLASSES) and SOTA_CLASSES != DOTA_V2_CLASSES
+
+
+@pytest.mark.parametrize('spec, expected', [('v1.0', DOTA_V1_CLASSES), ('1.0', DOTA_V1_CLASSES),
+                                            ('V1.5', DOTA_V15_CLASSES),
+                                            ('v2.0', DOTA_V2_CLASSES), (' 2.0', DOTA_V2_CLASSES)])
+def test_dota_classes_by_version(spec, expected):
+    assert dota_classes(spec) is expected
+
+
+def test_dota_classes_from_file(tmp_path):
+    path = tmp_path / 'classes.txt'
+    path.write_bytes(b'\xef\xbb\xbf# my classes\nship\n\n  plane  \r\nhelipad\n')
+    assert dota_classes(str(path)) == ('ship', 'plane', 'helipad')
+
+
+@pytest.mark.parametrize('text, where, problem', [
+    ('ship\nplane\nship\n', ':3: ', "class 'ship' is listed twice (first on line 1)"),
+    ('ship\nstorage tank\n', ':2: ', "class name 'storage tank' contains whitespace"),
+    ('# nothing\n\n', ': ', 'no class names'),
+    ('ship\npl\xe9ne\n'.encode('latin-1'), ':2: ', "expected a UTF-8 text file"),
+])
+def test_dota_class_file_errors_name_file_and_line(tmp_path, text, where, problem):
+    path = tmp_path / 'classes.txt'
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(AnnotationError) as info:
+        dota_classes(str(path))
+    assert str(info.value).startswith(f'{path}{where}') and problem in str(info.value)
+
+
+def test_dota_classes_unknown_spec(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r'v3\.0: neither a DOTA version \(v1\.0, v1\.5, '
+                       r'v2\.0\) nor a class file'):
+        dota_classes('v3.0')
