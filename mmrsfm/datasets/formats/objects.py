@@ -18,6 +18,11 @@ import numpy as np
 from ..samrs_metainfo import SAMRS_CLASSES
 from .annotation_error import AnnotationError
 
+#: What the corners ``poly`` of a :class:`DetObject` describe: ``'rbox'`` a rotated box (FAIR1M,
+#: DIOR-R ``<robndbox>``), ``'polygon'`` an object outline (DOTA's quadrilaterals, whose
+#: horizontal box is defined as the polygon's enclosing axis-aligned box).
+POLY_KINDS = ('rbox', 'polygon')
+
 
 @dataclass
 class DetObject:
@@ -32,6 +37,12 @@ class DetObject:
             annotation has them, else ``None``.
         difficult (bool): The ``difficult`` flag of DOTA / VOC annotations.
         line (int, optional): 1-based line of the object in its annotation file.
+        poly_kind (str): What ``poly`` describes, one of :data:`POLY_KINDS`: ``'rbox'`` (a
+            rotated box, the default) or ``'polygon'`` (an outline whose horizontal box is its
+            enclosing axis-aligned box, as for DOTA).
+
+    Raises:
+        ValueError: if ``poly_kind`` is not one of :data:`POLY_KINDS`.
     """
     label: int
     name: str
@@ -39,6 +50,11 @@ class DetObject:
     poly: Optional[np.ndarray] = None
     difficult: bool = False
     line: Optional[int] = None
+    poly_kind: str = 'rbox'
+
+    def __post_init__(self) -> None:
+        if self.poly_kind not in POLY_KINDS:
+            raise ValueError(f'poly_kind must be one of {POLY_KINDS}, got {self.poly_kind!r}')
 
 
 def normalize_name(name: str) -> str:
@@ -172,7 +188,8 @@ def make_object(mapper: ClassMapper,
                 line: Optional[int],
                 hbox: Optional[np.ndarray] = None,
                 poly: Optional[np.ndarray] = None,
-                difficult: bool = False) -> Optional[DetObject]:
+                difficult: bool = False,
+                poly_kind: str = 'rbox') -> Optional[DetObject]:
     """A :class:`DetObject` from the fields a reader found, its class looked up in ``mapper``.
 
     An object with corners but no horizontal box gets the bounds of its corners as ``hbox``
@@ -187,6 +204,8 @@ def make_object(mapper: ClassMapper,
             Defaults to None.
         poly (np.ndarray, optional): Rotated-box corners (4, 2) in pixels. Defaults to None.
         difficult (bool): The ``difficult`` flag. Defaults to False.
+        poly_kind (str): What ``poly`` describes, ``'rbox'`` or ``'polygon'`` (see
+            :class:`DetObject`). Defaults to 'rbox'.
 
     Returns:
         DetObject, optional: The object; ``None`` when ``mapper`` drops its class.
@@ -207,4 +226,4 @@ def make_object(mapper: ClassMapper,
     if hbox is None and poly is not None and _is_axis_aligned(poly):
         hbox = np.concatenate([poly.min(axis=0), poly.max(axis=0)])
     return DetObject(label=label, name=name, hbox=hbox, poly=poly, difficult=difficult,
-                     line=line)
+                     line=line, poly_kind=poly_kind)

@@ -1,10 +1,17 @@
-"""SAM prompts from detection annotations (SAMRS, Sec. 2.3 of the paper).
+"""SAM prompts from detection annotations (SAMRS, Sec. 2.3 and 2.5 of the paper).
 
-* H-Box: the annotation's horizontal box.
-* RH-Box: the smallest horizontal box enclosing the rotated box (SAM takes no rotated boxes).
-* ``auto``: H-Box when the object has a horizontal box, RH-Box for rotated-only annotations (the
-  rule the paper's prompt study arrives at).
+* H-Box: the object's horizontal box: the annotated one (DIOR ``<bndbox>``), or for a polygon
+  outline (DOTA, ``poly_kind='polygon'``) its enclosing axis-aligned box, the way DOTA defines
+  its own HBB ground truth. A rotated box alone (FAIR1M, DIOR-R ``<robndbox>``) has none.
+* RH-Box: the smallest horizontal box enclosing the rotated box or polygon (SAM takes no rotated
+  boxes). For a polygon outline it is the same box as its H-Box.
+* ``auto``: H-Box when the object has one, else RH-Box (the rule the paper's prompt study
+  arrives at).
 * point: the centre of the (rotated) box as one foreground point (prompt study only).
+
+Per SAMRS subset the paper prompted SOTA (DOTA-v2.0) and SIOR (DIOR) with H-Boxes and FAST
+(FAIR1M-2.0, rotated boxes only) with RH-Boxes (Sec. 2.5); :func:`default_prompt` gives that
+choice for a ``--classes`` value.
 
 Boxes are ``x1, y1, x2, y2`` in pixels, points ``x, y``.
 """
@@ -17,6 +24,22 @@ import numpy as np
 from ...datasets.formats import DetObject
 
 BOX_PROMPTS = ('hbox', 'rhbox', 'auto')
+#: The box prompt of each SAMRS subset in the paper (Sec. 2.5): H-Box for DOTA-v2.0 and DIOR,
+#: RH-Box for FAIR1M-2.0.
+SUBSET_PROMPTS = {'sota': 'hbox', 'sior': 'hbox', 'fast': 'rhbox'}
+
+
+def default_prompt(classes: str) -> str:
+    """The box prompt the paper used for a ``--classes`` value.
+
+    Args:
+        classes (str): ``'sota'``, ``'sior'``, ``'fast'`` (any case), or a class-map file.
+
+    Returns:
+        str: :data:`SUBSET_PROMPTS` of the subset (``'hbox'``, ``'hbox'``, ``'rhbox'``);
+        ``'auto'`` for anything else (a custom class map).
+    """
+    return SUBSET_PROMPTS.get(str(classes).lower(), 'auto')
 
 
 def rhbox_from_polygon(poly: np.ndarray) -> np.ndarray:
@@ -32,12 +55,56 @@ def rhbox_from_polygon(poly: np.ndarray) -> np.ndarray:
     return np.concatenate([poly.min(axis=0), poly.max(axis=0)])
 
 
+def horizontal_box(obj: DetObject) -> Optional[np.ndarray]:
+    """The object's H-Box, if it has one.
+
+    Args:
+        obj (DetObject): The annotated object.
+
+    Returns:
+        np.ndarray | None: ``(4,)`` float64 ``x1, y1, x2, y2`` in pixels: ``obj.hbox`` when
+        set, else the enclosing box of a polygon outline (``poly_kind='polygon'``); ``None``
+        for an object with only a rotated box.
+    """
+    if obj.hbox is not None:
+        return np.asarray(obj.hbox, dtype=np.float64)
+    if obj.poly is not None and obj.poly_kind == 'polygon':
+        return rhbox_from_polygon(obj.poly)
+    return None
+
+
+def prompt_kind(obj: DetObject, mode: str) -> str:
+    """The box prompt type ``mode`` gives for ``obj``: ``'hbox'`` or ``'rhbox'``.
+
+    Args:
+        obj (DetObject): The annotated object.
+        mode (str): ``'hbox'``, ``'rhbox'`` or ``'auto'`` (see the module docstring).
+
+    Returns:
+        str: ``'hbox'`` or ``'rhbox'``; ``'rhbox'`` on an object with a horizontal box only
+        gives ``'hbox'`` (there is nothing rotated to enclose).
+
+    Raises:
+        ValueError: ``mode='hbox'`` for an object that only has a rotated box, or an unknown
+            ``mode``.
+    """
+    if mode not in BOX_PROMPTS:
+        raise ValueError(f'unknown box prompt {mode!r}; expected one of {BOX_PROMPTS}')
+    has_hbox = obj.hbox is not None or (obj.poly is not None and obj.poly_kind == 'polygon')
+    if mode == 'hbox' or (mode == 'auto' and has_hbox):
+        if not has_hbox:
+            raise ValueError('the object has only a rotated box (no H-Box): use the rhbox '
+                             '(or auto) prompt')
+        return 'hbox'
+    return 'rhbox' if obj.poly is not None else 'hbox'
+
+
 def box_prompt(obj: DetObject, mode: str) -> np.ndarray:
     """The box prompt ``(4,)`` of one object for ``mode`` in :data:`BOX_PROMPTS`.
 
     Args:
-        obj (DetObject): The annotated object (horizontal box ``hbox`` and/or rotated
-            corners ``poly``).
+        obj (DetObject): The annotated object (horizontal box ``hbox`` and/or corners
+            ``poly`` of a rotated box or a polygon outline, see ``poly_kind``).
         mode (str): ``'hbox'``, ``'rhbox'`` or ``'auto'`` (see the module docstring).
 
     Returns:
@@ -47,15 +114,9 @@ def box_prompt(obj: DetObject, mode: str) -> np.ndarray:
         ValueError: ``mode='hbox'`` for an object that only has a rotated box, or an unknown
             ``mode``.
     """
-    if mode not in BOX_PROMPTS:
-        raise ValueError(f'unknown box prompt {mode!r}; expected one of {BOX_PROMPTS}')
-    if mode == 'hbox' or (mode == 'auto' and obj.hbox is not None):
-        if obj.hbox is None:
-            raise ValueError('the object has only a rotated box: use the rhbox (or auto) prompt')
-        return np.asarray(obj.hbox, dtype=np.float64)
-    if obj.poly is not None:
-        return rhbox_from_polygon(obj.poly)
-    return np.asarray(obj.hbox, dtype=np.float64)
+    if prompt_kind(obj, mode) == 'hbox':
+        return horizontal_box(obj)
+    return rhbox_from_polygon(obj.poly)
 
 
 def center_point(obj: DetObject) -> np.ndarray:

@@ -12,15 +12,15 @@ from pycocotools.coco import COCO
 from segment_anything import SamPredictor
 
 from mmrsfm.datasets.formats import ClassMapper
-from mmrsfm.datasets.samrs_metainfo import SOTA_CLASSES
+from mmrsfm.datasets.samrs_metainfo import SIOR_CLASSES, SOTA_CLASSES
 from mmrsfm.datatools.sam_labels.generation import LabelGenerator
 from mmrsfm.datatools.sam_labels.sam_labeler import SamBoxLabeler
 
 from .conftest import build_tiny_sam
 
 OBJECTS_A = ('imagesource:GoogleEarth\ngsd:0.5\n'
-             '4 4 60 4 60 60 4 60 harbor 0\n'               # large, axis-aligned -> H-Box
-             '20 20 30 16 34 26 24 30 ship 0\n'             # small, rotated -> RH-Box
+             '4 4 60 4 60 60 4 60 harbor 0\n'               # large, axis-aligned
+             '20 20 30 16 34 26 24 30 ship 0\n'             # small, rotated: H-Box = its bounds
              '40 30 50 30 50 44 40 44 small-vehicle 1\n')   # difficult
 
 
@@ -63,6 +63,8 @@ def test_generate_resume_and_report(tmp_path, order):
                          overlap_order=order)
     summary = gen.run(images, anns, progress=False)
     assert summary['processed'] == 2 and summary['skipped_done'] == 0 and len(built) == 1
+    # DOTA polygons have an H-Box (their enclosing box), so auto prompts every object with it.
+    assert summary['prompt'] == 'auto' and summary['prompt_types'] == {'hbox': 3}
     assert summary['images_without_objects'] == ['B']
     problems = {(os.path.basename(p['file']), p['line'], p['action']) for p in summary['problems']}
     assert problems == {('C.txt', 2, 'image skipped'), ('D.png', None, 'image skipped'),
@@ -77,6 +79,7 @@ def test_generate_resume_and_report(tmp_path, order):
     expected_boxes = [[4, 4, 60, 60], [20, 16, 34, 30], [40, 30, 50, 44]]
     expected_labels = [SOTA_CLASSES.index(n) for n in ('harbor', 'ship', 'small-vehicle')]
     assert [a['category_id'] - 1 for a in anns_a] == expected_labels
+    assert [a['prompt'] for a in anns_a] == ['hbox'] * 3
     predictor = SamPredictor(build_tiny_sam())
     predictor.set_image(cv2.cvtColor(cv2.imread(os.path.join(images, 'A.png')),
                                      cv2.COLOR_BGR2RGB))
@@ -115,19 +118,54 @@ def test_generate_resume_and_report(tmp_path, order):
     with pytest.raises(ValueError, match=f"overlap_order='{order}'"):
         LabelGenerator(out, ClassMapper(SOTA_CLASSES), 'dota', factory,
                        overlap_order=other).run(images, anns, progress=False)
+    # The prompt type is a label setting too: resuming with another one is refused.
+    with pytest.raises(ValueError, match="prompt='auto'.*now prompt='rhbox'.*--prompt auto"):
+        LabelGenerator(out, ClassMapper(SOTA_CLASSES), 'dota', factory, prompt='rhbox',
+                       overlap_order=order).run(images, anns, progress=False)
 
 
-def test_hbox_prompt_reports_rotated_only_objects(tmp_path):
+DIOR_XML = """<annotation>
+  <object><name>ship</name><difficult>0</difficult>
+    <robndbox><x_left_top>20</x_left_top><y_left_top>20</y_left_top>
+      <x_right_top>30</x_right_top><y_right_top>16</y_right_top>
+      <x_right_bottom>34</x_right_bottom><y_right_bottom>26</y_right_bottom>
+      <x_left_bottom>24</x_left_bottom><y_left_bottom>30</y_left_bottom></robndbox>
+  </object>
+  <object><name>harbor</name><difficult>0</difficult>
+    <bndbox><xmin>5</xmin><ymin>5</ymin><xmax>61</xmax><ymax>61</ymax></bndbox>
+  </object>
+</annotation>
+"""
+
+
+def test_hbox_prompt_on_polygons_and_rotated_boxes(tmp_path):
     images, anns = _write_data(tmp_path)
     gen = LabelGenerator(str(tmp_path / 'out'), ClassMapper(SOTA_CLASSES), 'dota',
                          lambda: SamBoxLabeler(build_tiny_sam()), prompt='hbox',
                          skip_difficult=True)
     summary = gen.run(images, anns, progress=False)
-    skipped = [p for p in summary['problems'] if p['action'] == 'object skipped']
-    assert [(os.path.basename(p['file']), p['line']) for p in skipped] == [('A.txt', 4)]
+    assert not [p for p in summary['problems'] if p['action'] == 'object skipped']
     with open(tmp_path / 'out' / 'instances' / 'A.json') as f:
         record = json.load(f)
-    # Only the harbor is left: the ship has no horizontal box, the vehicle is difficult.
-    assert [a['source_line'] for a in record['annotations']] == [3]
+    # The rotated DOTA ship keeps its enclosing box as H-Box; the difficult vehicle is left out.
+    assert [a['source_line'] for a in record['annotations']] == [3, 4]
+    assert [a['bbox'] for a in record['annotations']] == [[4, 4, 56, 56], [20, 16, 14, 14]]
+    assert [a['prompt'] for a in record['annotations']] == ['hbox', 'hbox']
     rle = record['annotations'][0]['segmentation']
     assert mask_utils.decode(rle).shape == (64, 64)
+
+    # A DIOR-R <robndbox> alone is a rotated box: no H-Box, reported and left out.
+    (tmp_path / 'xml').mkdir()
+    (tmp_path / 'xml' / 'A.xml').write_text(DIOR_XML)
+    gen = LabelGenerator(str(tmp_path / 'dior'), ClassMapper(SIOR_CLASSES), 'dior',
+                         lambda: SamBoxLabeler(build_tiny_sam()), prompt='hbox')
+    summary = gen.run(images, str(tmp_path / 'xml'), progress=False)
+    skipped = [p for p in summary['problems'] if p['action'] == 'object skipped']
+    assert [(os.path.basename(p['file']), p['line']) for p in skipped] == [('A.xml', 2)]
+    assert 'only a rotated box' in skipped[0]['message']
+    assert summary['prompt_types'] == {'hbox': 1}
+
+    # FAIR1M has rotated boxes only: an H-Box run is refused before anything is done.
+    with pytest.raises(ValueError, match='FAIR1M annotations are rotated boxes'):
+        LabelGenerator(str(tmp_path / 'fair1m'), ClassMapper(SOTA_CLASSES), 'fair1m',
+                       lambda: SamBoxLabeler(build_tiny_sam()), prompt='hbox')
