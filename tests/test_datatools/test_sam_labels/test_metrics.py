@@ -39,3 +39,23 @@ def test_empty_metric_and_shape_mismatch():
     assert np.isnan(InstanceIoU().compute()['mIoU_I'])
     with pytest.raises(ValueError, match='shapes differ'):
         intersection_union(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+def test_per_instance_iou_matches_scikit_learn():
+    from sklearn.metrics import jaccard_score
+    rng = np.random.RandomState(0)
+    metric = InstanceIoU()
+    ious, inters, unions = [], [], []
+    for _ in range(5):
+        pred, gt = rng.rand(2, 9, 7) > 0.6
+        metric.add(pred, gt)
+        ious.append(jaccard_score(gt.ravel(), pred.ravel()))
+        inter, union = intersection_union(pred, gt)
+        inters.append(inter)
+        unions.append(union)
+    result = metric.compute()
+    assert result['mIoU_I'] == pytest.approx(100 * np.mean(ious))
+    # mIoU_P is the ratio of the summed pixels, not the mean of the ratios.
+    assert result['mIoU_P'] == pytest.approx(100 * sum(inters) / sum(unions))
+    assert result['mIoU_P'] != pytest.approx(result['mIoU_I'])
+    assert result['per_class'] == {}
