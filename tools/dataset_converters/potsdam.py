@@ -9,8 +9,19 @@ Output (mmseg ``PotsdamDataset``)::
     OUT/img_dir/{train,val}/<i>_<j>_<x0>_<y0>_<x1>_<y1>.png
     OUT/ann_dir/{train,val}/<same name>.png
 
-Example:
+Only the RGB orthophotos are read (``2_Ortho_RGB``; no IR band).
+
+Protocols (``--protocol``; ``--size``, ``--stride``, ``--ignore-clutter`` override a preset):
+
+* ``mmseg`` (default): 512 px patches, stride 256, the 6 classes (mmseg's converter).
+* ``samrs``: the SAMRS fine-tuning protocol (paper appendix A.6): 512 px patches, stride 320
+  (8,664 train / 5,054 val patches), clutter set to 255 (ignored in training and testing); read
+  by ``configs/samrs/finetune/*potsdam*`` from ``data/potsdam_samrs``.
+
+Examples:
     python tools/dataset_converters/potsdam.py data/Potsdam_raw data/potsdam
+    python tools/dataset_converters/potsdam.py data/Potsdam_raw data/potsdam_samrs \
+        --protocol samrs
 
 Re-running skips finished tiles; every file is written atomically.
 """
@@ -26,21 +37,49 @@ from tqdm import tqdm
 
 from mmrsfm.datatools.conversion import (POTSDAM_PALETTE, DoneMarkers, potsdam_split, potsdam_tile,
                                          rgb_to_index, write_patches)
+from mmrsfm.datatools.conversion.potsdam import POTSDAM_PROTOCOLS, ignore_clutter
 
 Image.MAX_IMAGE_PIXELS = None  # the tiles are 36 MP, trusted input
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Command-line arguments, a ``--protocol`` preset filling the options not given.
+
+    Args:
+        argv (List[str], optional): Arguments; None reads ``sys.argv[1:]``. Defaults to None.
+
+    Returns:
+        argparse.Namespace: The parsed arguments, every preset option set.
+    """
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', help='folder holding the unzipped RGB and label tiles')
     parser.add_argument('out', help='output root, e.g. data/potsdam')
-    parser.add_argument('--size', type=int, default=512, help='patch side (px)')
-    parser.add_argument('--stride', type=int, default=256, help='step between patches (px)')
-    return parser.parse_args(argv)
+    parser.add_argument('--protocol', choices=sorted(POTSDAM_PROTOCOLS), default='mmseg',
+                        help='preset of --size, --stride and --ignore-clutter (default: mmseg)')
+    parser.add_argument('--size', type=int, help='patch side (px); mmseg and samrs: 512')
+    parser.add_argument('--stride', type=int,
+                        help='step between patches (px); mmseg: 256, samrs: 320')
+    parser.add_argument('--ignore-clutter', action=argparse.BooleanOptionalAction, default=None,
+                        help='write clutter as 255 (ignored); samrs: on, mmseg: off')
+    args = parser.parse_args(argv)
+    for key, value in POTSDAM_PROTOCOLS[args.protocol].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.size <= 0 or args.stride <= 0:
+        parser.error(f'--size and --stride must be positive, got {args.size}, {args.stride}')
+    return args
 
 
 def find_tiles(src: str) -> Dict[str, Dict[str, str]]:
+    """The released RGB and label tiles under ``src``.
+
+    Args:
+        src (str): Folder searched recursively for ``top_potsdam_*.tif``.
+
+    Returns:
+        Dict[str, Dict[str, str]]: Tile id -> ``{'rgb': path, 'label': path}``.
+    """
     tiles: Dict[str, Dict[str, str]] = {}
     for path in sorted(glob.glob(osp.join(src, '**', 'top_potsdam_*.tif'), recursive=True)):
         tile, kind = potsdam_tile(osp.basename(path))
@@ -58,11 +97,24 @@ def find_tiles(src: str) -> Dict[str, Dict[str, str]]:
 
 
 def read_rgb(path: str) -> np.ndarray:
+    """Read an image file as RGB.
+
+    Args:
+        path (str): Image file.
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` uint8 RGB array.
+    """
     with Image.open(path) as image:
         return np.asarray(image.convert('RGB'))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    """Convert every tile / image; exit with a message naming the file on bad input.
+
+    Args:
+        argv (List[str], optional): Arguments; None reads ``sys.argv[1:]``. Defaults to None.
+    """
     args = parse_args(argv)
     try:
         tiles = find_tiles(args.src)
@@ -79,6 +131,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             if unknown:
                 print(f'warning: {tiles[tile]["label"]}: {unknown} pixels with colours outside '
                       'the Potsdam palette set to 0 (ignored)', file=sys.stderr)
+            if args.ignore_clutter:
+                label = ignore_clutter(label)
             split = potsdam_split(tile)
 
             def paths(box, tile=tile, split=split):

@@ -1,7 +1,10 @@
 """Colour label -> index conversion (Potsdam, iSAID) and sliding-window cropping."""
 import numpy as np
 
-from mmrsfm.datatools.conversion import ISAID_PALETTE, POTSDAM_PALETTE
+from mmrsfm.datatools.conversion import (ISAID_PALETTE, POTSDAM_PALETTE, POTSDAM_TRAIN_TILES,
+                                         POTSDAM_VAL_TILES)
+from mmrsfm.datatools.conversion.isaid import ISAID_PROTOCOLS, ignore_background
+from mmrsfm.datatools.conversion.potsdam import POTSDAM_PROTOCOLS, ignore_clutter
 from mmrsfm.datatools.conversion.rgb_labels import rgb_to_index
 from mmrsfm.datatools.conversion.seg_patches import crop_patches, window_starts
 
@@ -40,3 +43,27 @@ def test_crop_windows_cover_tile_and_pad_small_tiles():
     (box, img, lbl), = crop_patches(image[:3, :3], label[:3, :3], size=4, stride=2)
     assert box == (0, 0, 4, 4) and img.shape == (4, 4, 3)
     assert (lbl[3] == 255).all() and (lbl[:, 3] == 255).all() and (img[3] == 0).all()
+
+
+def test_samrs_potsdam_windows_give_the_papers_patch_counts():
+    # Paper appendix A.6: 512 crops with stride 320 of the 6,000 px tiles -> 8,664 train and
+    # 5,054 test patches. By hand: starts 0, 320, ..., 5440 (18) and 5488 at the border = 19.
+    size, stride = POTSDAM_PROTOCOLS['samrs']['size'], POTSDAM_PROTOCOLS['samrs']['stride']
+    starts = window_starts(6000, size, stride)
+    assert starts[:3] == [0, 320, 640] and starts[-2:] == [5440, 5488] and len(starts) == 19
+    per_tile = len(starts) ** 2
+    assert (len(POTSDAM_TRAIN_TILES) * per_tile, len(POTSDAM_VAL_TILES) * per_tile) == (8664, 5054)
+    # iSAID: stride 512 = 896 - overlap 384, the windows of mmseg's converter.
+    samrs, mmseg = ISAID_PROTOCOLS['samrs'], ISAID_PROTOCOLS['mmseg']
+    assert samrs['size'] - samrs['overlap'] == 512 and samrs['size'] == 896
+    assert (samrs['size'], samrs['overlap']) == (mmseg['size'], mmseg['overlap'])
+
+
+def test_ignore_clutter_and_background_by_hand():
+    label = np.array([[0, 1, 2, 3], [4, 5, 6, 255]], np.uint8)
+    out = ignore_clutter(label)
+    np.testing.assert_array_equal(out, [[0, 1, 2, 3], [4, 5, 255, 255]])
+    assert label[1, 2] == 6  # input untouched
+    isaid = np.array([[0, 1, 15], [0, 7, 255]], np.uint8)
+    np.testing.assert_array_equal(ignore_background(isaid), [[255, 1, 15], [255, 7, 255]])
+    assert isaid[0, 0] == 0
