@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 import mmrsfm.models  # noqa: F401
-from mmrsfm.models.checkpoint_converters import convert_timm_vit, convert_vit_to_benchmark
+from mmrsfm.models.checkpoint_converters import (convert_openclip_visual, convert_timm_vit,
+                                                 convert_vit_to_benchmark)
 from tests.conftest import REPO_ROOT, run_tool
 
 D, DEPTH, MLP, P, DD = 32, 2, 64, 8, 16  # embed, blocks, mlp hidden, patch, decoder width
@@ -194,3 +195,111 @@ def test_tool_refuses_weights_of_another_width(tmp_path, python):
     assert 'do not fit the target backbone' in result.stderr
     expected = f'layers.0.attn.qkv.weight: ({3 * D}, {D}) in the checkpoint, (2304, 768)'
     assert expected in result.stderr
+
+
+# ------------------------------------------------- open_clip / SatMAE converters, file reading
+def _openclip_state(width=8, layers=2, grid=2, patch=4):
+    """A tiny open_clip CLIP state dict in its key layout (image tower + a text-tower key)."""
+    g = torch.Generator().manual_seed(3)
+
+    def t(*shape):
+        return torch.randn(*shape, generator=g)
+
+    state = {'visual.conv1.weight': t(width, 3, patch, patch), 'visual.class_embedding': t(width),
+             'visual.positional_embedding': t(grid * grid + 1, width),
+             'visual.ln_pre.weight': t(width), 'visual.ln_pre.bias': t(width),
+             'visual.ln_post.weight': t(width), 'visual.ln_post.bias': t(width),
+             'visual.proj': t(width, 4), 'ln_final.weight': t(width), 'logit_scale': t(())}
+    for i in range(layers):
+        p = f'visual.transformer.resblocks.{i}.'
+        state.update({p + 'ln_1.weight': t(width), p + 'ln_1.bias': t(width),
+                      p + 'attn.in_proj_weight': t(3 * width, width),
+                      p + 'attn.in_proj_bias': t(3 * width),
+                      p + 'attn.out_proj.weight': t(width, width),
+                      p + 'attn.out_proj.bias': t(width),
+                      p + 'ln_2.weight': t(width), p + 'ln_2.bias': t(width),
+                      p + 'mlp.c_fc.weight': t(4 * width, width), p + 'mlp.c_fc.bias': t(4 * width),
+                      p + 'mlp.c_proj.weight': t(width, 4 * width),
+                      p + 'mlp.c_proj.bias': t(width)})
+    return state
+
+
+def test_openclip_key_mapping():
+    """Each open_clip key lands on its mmpretrain name; bare towers map the same way."""
+    state = _openclip_state()
+    converted, unused = convert_openclip_visual(state, backbone_prefix='')
+    assert unused == ['visual.proj', 'ln_final.weight', 'logit_scale']
+    assert len(converted) == len(state) - 3
+    torch.testing.assert_close(converted['cls_token'], state['visual.class_embedding'][None, None])
+    torch.testing.assert_close(converted['pos_embed'][0], state['visual.positional_embedding'])
+    torch.testing.assert_close(converted['layers.1.attn.qkv.bias'],
+                               state['visual.transformer.resblocks.1.attn.in_proj_bias'])
+    torch.testing.assert_close(converted['layers.0.ffn.layers.1.weight'],
+                               state['visual.transformer.resblocks.0.mlp.c_proj.weight'])
+    torch.testing.assert_close(converted['pre_norm.weight'], state['visual.ln_pre.weight'])
+    torch.testing.assert_close(converted['ln1.bias'], state['visual.ln_post.bias'])
+    # A bare image-tower state dict (open_clip's model.visual.state_dict()) maps the same way.
+    bare = {k[len('visual.'):]: v for k, v in state.items() if k.startswith('visual.')}
+    again, unused = convert_openclip_visual(bare, backbone_prefix='')
+    assert unused == ['proj'] and again.keys() == converted.keys()
+
+
+class _NotATensor:
+    pass
+
+
+def test_load_foreign_checkpoint(tmp_path):
+    """Namespaces and TorchScript archives are read; other objects refused with the file."""
+    import argparse
+
+    from mmrsfm.models.checkpoint_converters import load_foreign_checkpoint
+
+    # SatMAE / MAE checkpoints hold their argparse namespace: allowed without full unpickling.
+    path = str(tmp_path / 'satmae.pth')
+    torch.save({'model': {'w': torch.ones(2)}, 'args': argparse.Namespace(lr=1e-3)}, path)
+    loaded = load_foreign_checkpoint(path)
+    assert loaded['args'].lr == 1e-3 and torch.equal(loaded['model']['w'], torch.ones(2))
+    # OpenAI's CLIP files are TorchScript archives: their state dict is read.
+    linear = torch.nn.Linear(2, 3)
+    scripted = str(tmp_path / 'ViT-B-16.pt')
+    torch.jit.save(torch.jit.script(linear), scripted)
+    state = load_foreign_checkpoint(scripted)
+    assert set(state) == {'weight', 'bias'} and torch.equal(state['weight'], linear.weight)
+    # Other objects are refused, naming the file and the way out.
+    unsafe = str(tmp_path / 'unsafe.pth')
+    torch.save({'w': torch.ones(1), 'obj': _NotATensor()}, unsafe)
+    with pytest.raises(ValueError, match='unsafe.pth: weights-only loading refused.*'
+                                         '--unsafe-load-checkpoint'):
+        load_foreign_checkpoint(unsafe)
+    assert isinstance(load_foreign_checkpoint(unsafe, unsafe=True)['obj'], _NotATensor)
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        load_foreign_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_openclip_tool(tmp_path, python):
+    """The CLI writes the converted tower and lists the keys it left out."""
+    src, dst = str(tmp_path / 'open_clip_pytorch_model.bin'), str(tmp_path / 'clip.pth')
+    state = _openclip_state()
+    torch.save(state, src)
+    result = run_tool([python, 'tools/model_converters/openclip_to_mmpretrain.py', src, dst],
+                      cwd=REPO_ROOT)
+    out = torch.load(dst, weights_only=True)['state_dict']
+    expected, _ = convert_openclip_visual(state)
+    assert out.keys() == expected.keys()
+    assert all(torch.equal(out[k], expected[k]) for k in out)
+    assert '3 source keys left out' in result.stdout and 'visual.proj' in result.stdout
+
+
+def test_satmae_tool(tmp_path, python):
+    """The CLI reads a checkpoint holding args without --unsafe and reports the layout."""
+    import argparse
+    wrapped, state = _timm_state()  # MAE-style encoder with norm, decoder keys, a leftover
+    src, dst = str(tmp_path / 'fmow_pretrain.pth'), str(tmp_path / 'satmae.pth')
+    torch.save(dict(wrapped, args=argparse.Namespace(model='mae_vit_large_patch16')), src)
+    result = run_tool([python, 'tools/model_converters/satmae_to_mmpretrain.py', src, dst],
+                      cwd=REPO_ROOT)
+    out = torch.load(dst, weights_only=True)['state_dict']
+    assert all(k.startswith('backbone.') for k in out) and len(out) == 6 + 12 * DEPTH
+    torch.testing.assert_close(out['backbone.ln1.weight'], state['norm.weight'])
+    assert 'pretrain checkpoint' in result.stdout
+    assert 'left out: loss_scaler.scale' in result.stdout
