@@ -9,7 +9,13 @@ Ground truth, one of:
 * HRSC2016 as released (``--hrsc-ann``, ``--hrsc-seg``): the XML annotations (H-Box
   ``box_*`` and R-Box ``mbox_*`` of every ship, and its ``seg_color``) and the colour-coded
   segmentation PNGs ``<Img_FileName>.png`` (a ship's pixels have its ``seg_color``). Images
-  whose ships all have a ``seg_color`` take part (124 test images in the paper)::
+  whose ships all have a ``seg_color`` take part (124 test images in the paper). Layout::
+
+      HRSC2016/Test/AllImages/<id>.bmp         (<Img_FileName>.<Img_FileFmt>)
+      HRSC2016/Test/Annotations/<id>.xml
+      HRSC2016/FullDataSet/LandMask/<id>.png   (the folder the SAMRS authors' script reads)
+
+  ::
 
       python tools/samrs/evaluate_prompts.py --images data/HRSC2016/Test/AllImages \\
           --hrsc-ann data/HRSC2016/Test/Annotations \\

@@ -16,14 +16,17 @@ the paper lose the check-mark columns, so the rows were reconstructed as follows
 * numbers and group sizes (Point 1, H-Box 6, R-Box 2, RH-Box 6 rows) agree in both conversions;
 * the H-Box and RH-Box groups are the six combinations of {CP, box, box mask} that contain the
   group's box or mask, and R-Box the two containing R-Box-M (SAM takes no rotated box);
-* the single-prompt rows (box alone, mask alone, R-Box-M alone, CP alone) and the rows with a
-  check mark under CP and the box (86.67, 83.55), under the box and its mask (66.23) and under
-  all three of the H-Box group (59.71) read unambiguously in the PDF conversion's cells; the
-  remaining pairs follow by elimination and by the parallel order of the two groups: H-Box +
-  H-Box-M is 74.21, and CP + mask is 24.54 (H-Box-M) / 23.71 (RH-Box-M), whose mIoU_P near
-  CP alone (2.72) matches CP + R-Box-M (4.97);
+* the PDF conversion keeps one cell per column but puts some check marks one column off (its
+  R-Box-M row has the mark under RH-Box) or doubles them (two RH-Box rows with three marks);
+  the cells it gets right fix the box alone (89.97, 88.85), the mask alone (40.54, 34.63),
+  CP + box (86.67, 83.55; marks under CP and the box), RH-Box + RH-Box-M (66.23) and all three
+  (59.71); the R-Box rows are R-Box-M alone and CP + R-Box-M (mark under CP, 26.49);
+* the remaining pairs follow by elimination and by the parallel order of the two box groups:
+  H-Box + H-Box-M is 74.21, and CP + mask is 24.54 (H-Box-M) / 23.71 (RH-Box-M), whose
+  mIoU_P near CP alone (2.72) matches CP + R-Box-M (4.97); CP + RH-Box + RH-Box-M is 49.24;
 * the text's "highest accuracy achieved by a mask prompt is approximately 60%" is R-Box-M alone
-  (65.54 / 59.78).
+  (65.54 / 59.78), and "the point prompt ... negatively affects the accuracy of any prompt
+  combinations" holds for every row with CP.
 
 Ground truth comes from a COCO instances file (:class:`COCOStudySet`) or from HRSC2016 itself
 (:class:`HRSCStudySet`: XML annotations with both boxes plus the colour-coded segmentation PNGs).

@@ -1,13 +1,18 @@
 """Prompt study: the 15 Table-1 settings, each decoded by a real (tiny, random) SAM on HRSC2016-
 format and COCO ground truth and scored against an independent computation through
 segment-anything's single-prompt API; the printed table's layout."""
+import contextlib
+import io
 import itertools
 import json
 import math
+import os.path as osp
+import runpy
 
 import cv2
 import numpy as np
 import pytest
+import torch
 from pycocotools.coco import COCO
 from segment_anything import SamPredictor
 
@@ -19,6 +24,7 @@ from mmrsfm.datatools.sam_labels.prompt_study import (BASIC_PROMPTS, GROUPS, SET
                                                       run_prompt_study)
 from mmrsfm.datatools.sam_labels.sam_labeler import SamBoxLabeler, region_mask_input
 from mmrsfm.testing.hrsc_format import write_hrsc
+from tests.conftest import REPO_ROOT
 
 from .conftest import build_tiny_sam
 
@@ -43,6 +49,14 @@ def test_table1_rows_follow_the_papers_structure():
     assert max(TABLE1, key=lambda s: s.paper_miou_i).name == 'H-Box'
     masks_only = [s for s in TABLE1 if all(p.endswith('-M') for p in s.prompts)]
     assert max(s.paper_miou_p for s in masks_only) == pytest.approx(60, abs=1)
+    # The text: the point "negatively affects the accuracy of any prompt combinations", and
+    # "the mask prompt has a negative impact on the performance of box prompts".
+    by_prompts = {s.prompts: s for s in TABLE1}
+    for s in TABLE1:
+        if 'CP' in s.prompts and len(s.prompts) > 1:
+            assert s.paper_miou_i < by_prompts[s.prompts[1:]].paper_miou_i
+        if len(s.prompts) == 2 and s.prompts[1] == s.prompts[0] + '-M':
+            assert s.paper_miou_i < by_prompts[s.prompts[:1]].paper_miou_i
     assert [s.name for s in resolve_settings(['point', 'CP+R-Box-M'])] == ['CP', 'CP+R-Box-M']
     with pytest.raises(ValueError, match='unknown prompt settings'):
         resolve_settings(['R-Box'])
@@ -245,3 +259,54 @@ def test_table_layout():
     plain = format_table({'H-Box': results['H-Box']}).splitlines()
     assert plain[0].split()[-2:] == ['mIoU_I', 'mIoU_P'] and plain[1] == 'H-Box'
     assert '✓' in plain[2] and plain[2].split()[-2:] == ['11.00', '51.50']
+
+
+def _load_tool():
+    return runpy.run_path(osp.join(REPO_ROOT, 'tools', 'samrs', 'evaluate_prompts.py'),
+                          run_name='evaluate_prompts')
+
+
+def test_cli_ground_truth_options():
+    parse_args = _load_tool()['parse_args']
+    base = ['--images', 'imgs', '--sam-checkpoint', 'sam.pth']
+    for extra in ([], ['--gt', 'a.json', '--hrsc-ann', 'ann'], ['--hrsc-ann', 'ann'],
+                  ['--gt', 'a.json', '--split', 'test.txt'],
+                  ['--gt', 'a.json', '--settings', 'CP', '--prompts', 'hbox'],
+                  ['--gt', 'a.json', '--settings', 'R-Box']):
+        with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+            parse_args(base + extra)
+    args = parse_args(base + ['--hrsc-ann', 'ann', '--hrsc-seg', 'seg', '--settings', 'CP',
+                              'CP+RH-Box+RH-Box-M'])
+    assert args.settings == ['CP', 'CP+RH-Box+RH-Box-M'] and args.prompts is None
+
+
+@pytest.mark.slow
+def test_cli_on_hrsc_layout(tmp_path):
+    # The tool end to end on the HRSC2016 layout with a randomly initialised SAM vit_b read
+    # from a checkpoint file (its image encoder makes this slow on CPU).
+    from segment_anything import sam_model_registry
+    write_hrsc(str(tmp_path), {'1': [dict(hbox=(6, 4, 30, 20), rbox=(18, 12, 26, 10, 0.3),
+                                          seg_color=(255, 0, 0))],
+                               '2': [dict(hbox=(6, 4, 30, 20), rbox=(18, 12, 26, 10, 0.3))]})
+    (tmp_path / 'test.txt').write_text('1\n2\n')
+    torch.manual_seed(0)
+    checkpoint = str(tmp_path / 'sam_vit_b_random.pth')
+    torch.save(sam_model_registry['vit_b'](checkpoint=None).state_dict(), checkpoint)
+    out = tmp_path / 'study.json'
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = _load_tool()['main'](
+            ['--images', str(tmp_path / 'AllImages'), '--hrsc-ann', str(tmp_path / 'Annotations'),
+             '--hrsc-seg', str(tmp_path / 'Segmentations'), '--split', str(tmp_path / 'test.txt'),
+             '--sam-checkpoint', checkpoint, '--model-type', 'vit_b', '--device', 'cpu',
+             '--paper', '--out', str(out), '--no-progress'])
+    assert status == 0
+    lines = stdout.getvalue().splitlines()
+    assert lines[0] == 'HRSC2016: 1 images with segmentation labels, 1 without (left out)'
+    assert lines[1] == 'Table 1 (SAMRS prompt study): 1 images, 1 instances'
+    assert lines[2].split() == list(BASIC_PROMPTS) + ['mIoU_I', 'mIoU_P', 'paper_I', 'paper_P']
+    assert len(lines[2:]) == 1 + 4 + 15 + 1 and lines[-1].startswith('results: ')
+    with open(out) as f:
+        study = json.load(f)
+    assert list(study) == list(SETTINGS)
+    assert all(r['num_images'] == 1 for r in study.values())
