@@ -133,6 +133,26 @@ def _clip_state(visual):
     return state
 
 
+def test_openclip_file_through_the_lora_configs_init_cfg(tmp_path):
+    """The converted file, read by the LoRA config's ``init_cfg`` (prefix ``backbone``), gives
+    the LoRA model open_clip's feature (LoRA starts as the identity)."""
+    cfg, vit_cfg = _vit_cfg(OPENCLIP['lora'])
+    width, layers, heads, patch, grid = 32, 2, 4, 8, 3
+    visual = _randomise(_VisualTower(width, layers, heads, patch, grid, 12, nn.GELU), seed=4)
+    visual.eval()
+    converted, _ = convert_openclip_visual(_clip_state(visual))
+    path = str(tmp_path / 'openclip_vit-b-p16.pth')
+    torch.save({'state_dict': converted, 'meta': dict(format='open_clip')}, path)
+    lora_cfg = cfg.model.backbone.to_dict()
+    lora_cfg['module'] = dict(_tiny(vit_cfg, width, layers, heads, patch, grid), init_cfg=dict(
+        cfg.model.backbone.module.init_cfg, checkpoint=path))
+    lora = MODELS.build(lora_cfg)
+    lora.eval()
+    x = torch.randn(2, 3, patch * grid, patch * grid, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        torch.testing.assert_close(lora(x)[0], visual.features(x), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize('act,act_cfg', [(nn.GELU, 'GELU'),
                                          (QuickGELU, 'mmpretrain.QuickGELU')])
 def test_openclip_weights_in_our_config_compute_the_clip_feature(act, act_cfg):
@@ -376,6 +396,8 @@ def test_fusrs_config_reads_grayscale_chips_as_three_equal_channels(tmp_path):
             cv2.imwrite(str(folder / 'chip.png'), chip)
             chips[(split, cls)] = chip
     cfg = load_config(SATMAE['probe'])
+    # No groups assumed: stage 2 falls back to the imbalance ratio (metainfo without groups).
+    assert 'class_groups' not in cfg.train_dataloader.dataset.metainfo
     dataset_cfg = cfg.test_dataloader.dataset
     dataset_cfg.update(data_root=str(tmp_path))
     dataset = DATASETS.build(dataset_cfg)
