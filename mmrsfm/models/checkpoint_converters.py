@@ -399,13 +399,18 @@ def load_foreign_checkpoint(path: str, unsafe: bool = False) -> Dict:
 
     Raises:
         FileNotFoundError: If ``path`` is not a file.
-        ValueError: If weights-only loading refuses the file; the message names it and
-            the ``--unsafe-load-checkpoint`` way out.
+        ValueError: If weights-only loading refuses the file (the message names it and the
+            ``--unsafe-load-checkpoint`` way out), or a ``.safetensors`` file is given without
+            the safetensors package.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: no such file')
     if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
+        try:
+            from safetensors.torch import load_file
+        except ImportError as err:
+            raise ValueError(f'{path}: reading .safetensors files needs the safetensors package '
+                             '(pip install safetensors), or convert the .bin release') from err
         return dict(load_file(path, device='cpu'))
     if _is_torchscript(path):
         return dict(torch.jit.load(path, map_location='cpu').state_dict())

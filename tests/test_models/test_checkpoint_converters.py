@@ -274,6 +274,18 @@ def test_load_foreign_checkpoint(tmp_path):
     assert isinstance(load_foreign_checkpoint(unsafe, unsafe=True)['obj'], _NotATensor)
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         load_foreign_checkpoint(str(tmp_path / 'missing.pth'))
+    # open_clip's .safetensors releases: read with safetensors, or a clear error without it.
+    weights = str(tmp_path / 'open_clip_model.safetensors')
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        with open(weights, 'wb') as f:
+            f.write(b'\0' * 8)
+        with pytest.raises(ValueError, match='safetensors package'):
+            load_foreign_checkpoint(weights)
+    else:
+        save_file({'visual.proj': torch.ones(2, 2)}, weights)
+        assert torch.equal(load_foreign_checkpoint(weights)['visual.proj'], torch.ones(2, 2))
 
 
 def test_openclip_tool(tmp_path, python):
