@@ -12,8 +12,9 @@ model = dict(
             # CLIP's image tower as mmpretrain's ViT (arch 'b', patch 16, 224 px from the base):
             # ln_pre after the position embedding and no patch-embedding bias (pre_norm), its
             # nn.LayerNorm eps 1e-5 (mmpretrain's default is 1e-6), and open_clip ViT-B-16's
-            # nn.GELU. OpenAI's weights (the debLoRA authors' code loads CLIP-ViT-B/16 with
-            # OpenAI's clip package) and open_clip's *-quickgelu models need QuickGELU:
+            # nn.GELU. OpenAI's weights (the debLoRA authors' code names its backbone
+            # CLIP-ViT-B/16 and ships OpenAI's clip package) and open_clip's *-quickgelu models
+            # need QuickGELU:
             # --cfg-options model.backbone.module.layer_cfgs.act_cfg.type=mmpretrain.QuickGELU
             pre_norm=True,
             norm_cfg=dict(type='LN', eps=1e-5),
