@@ -21,7 +21,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Tuple
+from typing import List, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -55,6 +55,49 @@ def run(*cmd: str) -> str:
     return result.stdout
 
 
+def tiny_train_counts() -> List[int]:
+    """Training crops per class of the tiny DOTA-LT set, in label order (imbalance ratio 20).
+
+    Returns:
+        list[int]: One count per class of the DOTA-LT config: 40 for the largest head class down
+        to 2 for the smallest tail class, geometrically.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(LORA_CFG)
+    classes = cfg.classes
+    train_counts = [max(2, round(40 * (1 / 20)**(i / (len(classes) - 1))))
+                    for i in range(len(classes))]
+    # Head classes of the DOTA-LT grouping get the most samples, tail classes the fewest.
+    order = cfg.class_groups['head'] + cfg.class_groups['middle'] + cfg.class_groups['tail']
+    per_class = [0] * len(classes)
+    for rank, label in enumerate(order):
+        per_class[label] = train_counts[rank]
+    return per_class
+
+
+def write_crops(work_dir: str) -> str:
+    """Write tiny DOTA-LT-style crops: ``<work_dir>/data/{train,val,test}/<class>/*.jpg``.
+
+    Train follows :func:`tiny_train_counts`; val has 3 and test 5 crops per class (32 px).
+
+    Args:
+        work_dir (str): Folder of the run.
+
+    Returns:
+        str: The data root.
+    """
+    from mmengine.config import Config
+
+    from mmrsfm.testing import write_scene_folder
+    data_root = osp.join(work_dir, 'data')
+    classes = Config.fromfile(LORA_CFG).classes
+    write_scene_folder(osp.join(data_root, 'train'), classes, tiny_train_counts(), 0, size=32,
+                       seed=0)
+    write_scene_folder(osp.join(data_root, 'val'), classes, 3, 0, size=32, seed=1)
+    write_scene_folder(osp.join(data_root, 'test'), classes, 5, 0, size=32, seed=2)
+    return data_root
+
+
 def write_data(work_dir: str, seed: int = 0) -> Tuple[str, str]:
     """DOTA-LT layout with imbalance ratio 20 in train; balanced val/test; a random ViT init.
 
@@ -70,28 +113,16 @@ def write_data(work_dir: str, seed: int = 0) -> Tuple[str, str]:
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
 
-    from mmrsfm.testing import write_scene_folder
-    data_root = osp.join(work_dir, 'data')
+    data_root = write_crops(work_dir)
     cfg = Config.fromfile(LORA_CFG)
-    classes = cfg.classes
-    train_counts = [max(2, round(40 * (1 / 20)**(i / (len(classes) - 1))))
-                    for i in range(len(classes))]
-    # Head classes of the DOTA-LT grouping get the most samples, tail classes the fewest.
-    order = cfg.class_groups['head'] + cfg.class_groups['middle'] + cfg.class_groups['tail']
-    per_class = [0] * len(classes)
-    for rank, label in enumerate(order):
-        per_class[label] = train_counts[rank]
-    write_scene_folder(osp.join(data_root, 'train'), classes, per_class, 0, size=32, seed=0)
-    write_scene_folder(osp.join(data_root, 'val'), classes, 3, 0, size=32, seed=1)
-    write_scene_folder(osp.join(data_root, 'test'), classes, 5, 0, size=32, seed=2)
-
     pretrained = osp.join(work_dir, 'vit-tiny-init.pth')
     torch.manual_seed(seed)
     module_cfg = dict(cfg.model.backbone.module, init_cfg=None)
     vit = MODELS.build(module_cfg)
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}},
                pretrained)
-    print(f'[deblora-tiny] data in {data_root} (train counts {per_class}); init {pretrained}')
+    print(f'[deblora-tiny] data in {data_root} (train counts {tiny_train_counts()}); '
+          f'init {pretrained}')
     return data_root, pretrained
 
 
