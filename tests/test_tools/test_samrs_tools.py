@@ -94,7 +94,8 @@ def test_generation_outputs(generated):
     anns = coco.loadAnns(coco.getAnnIds(imgIds=1))
     labels = [a['category_id'] - 1 for a in anns]
     assert labels == [SOTA_CLASSES.index('harbor'), SOTA_CLASSES.index('ship')]
-    # H-Box for the axis-aligned harbor, RH-Box for the rotated ship (COCO xywh).
+    # H-Box prompts (--classes sota): each DOTA polygon's enclosing box, for the axis-aligned
+    # harbor and for the rotated ship alike (COCO xywh).
     assert anns[0]['bbox'] == [8, 8, 80, 80] and anns[1]['bbox'] == [30, 30, 30, 26]
 
     gray = np.array(Image.open(osp.join(out, 'gray', 'A.png')))
