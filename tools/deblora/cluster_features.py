@@ -4,8 +4,15 @@
         --out work_dirs/deblora/calibration.npz [--num-clusters 32 --rho 2 --method kmeans] \
         [--init-out work_dirs/deblora/calibration_init.pth]
 
-Tail classes (which get a de-biased centre) come from the dataset's ``metainfo['class_groups']``,
-else from ``--head-min/--tail-max`` count thresholds, else every class with imbalance ratio > 10.
+STAGE1_CONFIG is a LoRA classifier (one feature per training image: the pre-logits) or a
+detector with a LoRA ViT backbone, e.g. the rotated FCOS of ``configs/deblora/*fcos*``: one
+feature per ground-truth object of the training set, the backbone's last map pooled inside the
+box (:func:`mmrsfm.apis.features.extract_object_features`). Clustering, de-biased centres,
+calibration and the stage-3 init file are the same for both.
+
+Tail classes (which get a de-biased centre) come from the dataset's ``metainfo['class_groups']``
+(class indices, or class names of the dataset's ``metainfo['classes']``), else from
+``--head-min/--tail-max`` count thresholds, else every class with imbalance ratio > 10.
 
 Writes, each atomically:
 
@@ -55,7 +62,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--scale', type=float, default=10.0, help='alpha = min(1, scale / ir)')
     parser.add_argument('--head-min', type=int, help='classes with >= this many samples: head')
     parser.add_argument('--tail-max', type=int, help='classes with <= this many samples: tail')
-    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--batch-size', type=int,
+                        help='images per forward pass; default 32 (classifier), 2 (detector)')
     parser.add_argument('--seed', type=int, default=0,
                         help='random_state of the k-means (same seed, same clusters)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -69,6 +77,7 @@ def main() -> None:
     import numpy as np
 
     from mmrsfm.apis import build_model_from_checkpoint, extract_features, load_config
+    from mmrsfm.apis.features import extract_object_features
     from mmrsfm.models.peft import class_groups, cluster_features, debias, deblora_init_state
     from mmrsfm.utils import atomic_torch_save
     from mmrsfm.utils.extras import require_extra
@@ -78,15 +87,22 @@ def main() -> None:
 
     cfg = load_config(args.config, args.cfg_options)
     model = build_model_from_checkpoint(cfg, args.checkpoint)
-    print(f'[cluster_features] extracting training features with {args.checkpoint}')
-    feats, labels = extract_features(model, cfg, 'train', args.batch_size)
-    num_classes = int(model.head.num_classes) if hasattr(model, 'head') else int(labels.max() + 1)
+    detector = hasattr(model, 'bbox_head')
+    print(f'[cluster_features] extracting training {"object " if detector else ""}features '
+          f'with {args.checkpoint}')
+    if detector:
+        feats, labels = extract_object_features(model, cfg, 'train', args.batch_size or 2)
+        num_classes = int(model.bbox_head.num_classes)
+    else:
+        feats, labels = extract_features(model, cfg, 'train', args.batch_size or 32)
+        num_classes = int(model.head.num_classes) if hasattr(model, 'head') \
+            else int(labels.max() + 1)
     counts = np.bincount(labels, minlength=num_classes)
     if (counts == 0).any():
         raise ValueError(f'{args.config}: classes {np.where(counts == 0)[0].tolist()} have no '
                          'training sample')
 
-    metainfo_groups = _dataset_groups(cfg)
+    metainfo_groups = _dataset_groups(cfg, args.config)
     if metainfo_groups is not None:
         groups = class_groups(counts, groups=metainfo_groups)
         source = "the dataset's metainfo['class_groups']"
@@ -125,17 +141,36 @@ def main() -> None:
           f'(tail from {source}); wrote {args.out} and {init_out}')
 
 
-def _dataset_groups(cfg) -> Optional[Dict[str, List[int]]]:
-    """The ``class_groups`` of the training dataset's metainfo, if any.
+def _dataset_groups(cfg, config_path: str) -> Optional[Dict[str, List[int]]]:
+    """The ``class_groups`` of the training dataset's metainfo, if any, as class indices.
 
     Args:
         cfg (Config): The stage-1 config.
+        config_path (str): Its file, for error messages.
 
     Returns:
         dict[str, list[int]], optional: ``{'head': [...], 'middle': [...], 'tail': [...]}``.
+
+    Raises:
+        ValueError: A group names a class that is not in the metainfo's ``classes``.
     """
     metainfo = cfg.train_dataloader.dataset.get('metainfo') or {}
-    return metainfo.get('class_groups')
+    groups = metainfo.get('class_groups')
+    if groups is None:
+        return None
+    classes = list(metainfo.get('classes') or [])
+    indices = {}
+    for name, members in groups.items():
+        indices[name] = []
+        for member in members:
+            if isinstance(member, str):
+                if member not in classes:
+                    raise ValueError(f'{config_path}: class_groups[{name!r}] names {member!r}, '
+                                     f"not one of train_dataloader.dataset.metainfo['classes'] "
+                                     f'{classes}')
+                member = classes.index(member)
+            indices[name].append(int(member))
+    return indices
 
 
 if __name__ == '__main__':

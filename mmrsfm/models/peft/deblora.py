@@ -43,8 +43,21 @@ def _module_cfg(backbone: dict) -> dict:
         DebLoRA's own ``init_cfg`` or checkpoint, never from a file read at build time.
     """
     cfg = copy.deepcopy(dict(backbone))
-    module = dict(cfg['module']) if cfg.get('type') == 'LoRAModel' else cfg
+    module = dict(cfg['module']) if _is_lora_cfg(cfg) else cfg
     return dict(module, init_cfg=None)
+
+
+def _is_lora_cfg(cfg: dict) -> bool:
+    """Whether ``cfg`` is a ``LoRAModel`` config (``type`` with or without the ``mmpretrain.``
+    scope, which configs of other toolboxes need).
+
+    Args:
+        cfg (dict): A module config.
+
+    Returns:
+        bool: True for ``'LoRAModel'`` and ``'mmpretrain.LoRAModel'``.
+    """
+    return cfg.get('type') in ('LoRAModel', 'mmpretrain.LoRAModel')
 
 
 def _base_keys(lora_module: nn.Module) -> Dict[str, str]:
@@ -162,14 +175,14 @@ class DebLoRA(BaseModel):
         module_cfg = _module_cfg(backbone)
         # f_theta has the architecture of the stage-1 backbone with its LoRA merged: built as
         # such (random weights), so that the stage-2 file and stage-3 checkpoints fit it.
-        adapted_cfg = dict(backbone, module=module_cfg) \
-            if backbone.get('type') == 'LoRAModel' else module_cfg
+        adapted_cfg = dict(backbone, module=module_cfg) if _is_lora_cfg(backbone) else module_cfg
         teacher = merge_lora(MODELS.build(adapted_cfg))
         teacher.requires_grad_(False)
         teacher.eval()  # (some mmpretrain backbones' train() returns None, so no chaining)
         self.teacher = teacher
 
-        self.student = MODELS.build(dict(type='LoRAModel', module=module_cfg, **lora))
+        # Scoped: resolves under the default scope of any toolbox (mmrotate for detection).
+        self.student = MODELS.build(dict(type='mmpretrain.LoRAModel', module=module_cfg, **lora))
         self._base_keys = _base_keys(self.student.module)
         self._copy_teacher_to_student()
         self.register_state_dict_post_hook(_restore_dropped_keys)
@@ -272,21 +285,39 @@ class DebLoRA(BaseModel):
             RuntimeError: No calibration has been loaded.
             ValueError: The teacher's output width differs from the calibration's.
         """
+        self._require_calibration()
+        labels = torch.cat([sample.gt_label for sample in data_samples]).to(inputs.device)
+        with torch.no_grad():
+            target = self.calibrated_target(_last(self.teacher(inputs)), labels)
+        return dict(loss_deblora=F.mse_loss(self.extract_feat(inputs), target))
+
+    def calibrated_target(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``z_tilde = alpha_y z + (1 - alpha_y) mu_hat_y`` for teacher features ``z``.
+
+        Args:
+            z (torch.Tensor): (N, C) teacher features.
+            labels (torch.Tensor): (N,) their class indices ``y``.
+
+        Returns:
+            torch.Tensor: (N, C) calibrated targets.
+
+        Raises:
+            ValueError: The features' width differs from the calibration's.
+        """
+        if z.shape[-1] != self.centres.shape[-1]:
+            raise ValueError(f'DebLoRA: the teacher outputs {z.shape[-1]} channels, the '
+                             f'calibration centres have {self.centres.shape[-1]} (feat_dim)')
+        alpha = self.alpha[labels].unsqueeze(1)
+        return alpha * z + (1 - alpha) * self.centres[labels]
+
+    def _require_calibration(self) -> None:
+        """Raise a RuntimeError naming the fix if no calibration has been loaded."""
         if not self.calibrated:
             raise RuntimeError(
                 'DebLoRA has no calibration (its alpha buffer is NaN): set model.init_cfg = '
                 "dict(type='Pretrained', checkpoint=<the stage-3 init file written by "
                 'tools/deblora/cluster_features.py>) (applied by init_weights(), which the '
                 'Runner calls), or load a stage-3 checkpoint')
-        labels = torch.cat([sample.gt_label for sample in data_samples]).to(inputs.device)
-        with torch.no_grad():
-            z = _last(self.teacher(inputs))
-            if z.shape[-1] != self.centres.shape[-1]:
-                raise ValueError(f'DebLoRA: the teacher outputs {z.shape[-1]} channels, the '
-                                 f'calibration centres have {self.centres.shape[-1]} (feat_dim)')
-            alpha = self.alpha[labels].unsqueeze(1)
-            target = alpha * z + (1 - alpha) * self.centres[labels]
-        return dict(loss_deblora=F.mse_loss(self.extract_feat(inputs), target))
 
     def merged_backbone(self) -> nn.Module:
         """The de-biased backbone ``g_phi`` merged into plain layers.
