@@ -14,7 +14,8 @@ The three stages, one command each (see ``configs/deblora/README.md``):
    calls it before training).
 
 Its backbone is exported with ``tools/model_converters/export_lora_backbone.py`` and evaluated by a
-linear probe with per-group macro-F1 (:class:`mmrsfm.evaluation.LongTailF1`).
+linear probe with per-group macro-F1 (:class:`mmrsfm.evaluation.LongTailF1`). For detection,
+:class:`~mmrsfm.models.peft.DetDebLoRA` (``det_deblora.py``) does the same on object features.
 """
 from __future__ import annotations
 
