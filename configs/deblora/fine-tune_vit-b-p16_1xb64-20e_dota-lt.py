@@ -18,8 +18,8 @@ model = dict(
         drop_path_rate=0.1,  # as the LoRA row (its ViT's drop path)
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone')))
 
-# [ours] The slides give no fine-tuning recipe. lr = MAE's ViT-B fine-tuning base lr 5e-4 (MAE
-# paper, fine-tuning settings) x 64 / 256 (its linear scaling rule) = 1.25e-4, lower than LoRA's
-# 5e-4 since every weight moves; no layer-wise decay (a plain full fine-tune). Weight decay,
-# betas, clipping, warm-up and cosine schedule are the LoRA row's.
+# [ours] The slides give no fine-tuning recipe. lr = the base lr of MAE's released ViT-B
+# fine-tuning command (--blr 5e-4, MAE code) x 64 / 256 (its linear scaling rule) = 1.25e-4,
+# lower than LoRA's 5e-4 since every weight moves; no layer-wise decay (a plain full fine-tune).
+# Weight decay, betas, clipping, warm-up and cosine schedule are the LoRA row's.
 optim_wrapper = dict(optimizer=dict(lr=1.25e-4))

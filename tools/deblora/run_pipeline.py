@@ -1,9 +1,10 @@
 """debLoRA from pretraining to the probe in one command, on tiny generated data (``--tiny``):
 
     python tools/deblora/run_pipeline.py --tiny [--work-dir work_dirs/deblora_pipeline] \
-        [--seed 0] [--rows] [--skip-detection]
+        [--seed 0] [--rows] [--group-samples] [--subprocess] [--skip-detection]
 
-Stages (each a repository tool run with this interpreter, the command printed first):
+Stages (each a repository tool, its command printed first; by default its ``__main__`` runs in
+this interpreter, ``--subprocess`` starts a fresh one per stage):
 
 1. ``selectivemae``  tools/train.py with the CPU SelectiveMAE config on a generated
    OpticalRS-13M-style folder (encoder heads set to the debLoRA tiny ViT's 2);
@@ -18,8 +19,12 @@ Stages (each a repository tool run with this interpreter, the command printed fi
 
 ``--rows`` adds the other comparison rows of the slides' Table 2 on the same data and probe:
 Zero-Shot (the converted SelectiveMAE backbone, probed as it is), Fine-Tune, LoRA +
-class-balanced sampling and LoRA + logit-adjusted loss. Oriented detection (FCOS) is not chained
-yet: ``--skip-detection`` is the default and the only mode (the run says so).
+class-balanced sampling and LoRA + logit-adjusted loss.
+
+8. ``detection``     tools/deblora/run_tiny_detection.py: debLoRA for rotated FCOS on generated
+   DOTA images (LoRA detector, object-feature clustering, debLoRA, export, detector on the
+   de-biased backbone; head / middle / tail mAP). It starts from its own seeded random tiny
+   ViT (4 blocks, 64 px), not from the SelectiveMAE stage. ``--skip-detection`` leaves it out.
 
 At the end it prints every stage output (work dirs, checkpoints, calibration files, metrics
 JSON) and the test macro-F1 (overall / head / middle / tail, ``LongTailF1``'s ``'all_samples'``
@@ -155,9 +160,8 @@ def main() -> None:
     parser.add_argument('--group-samples', action='store_true',
                         help="also score every probe with LongTailF1 group_mode='group_samples' "
                         "(the authors' group F1; one more test run per row)")
-    parser.add_argument('--skip-detection', action='store_true', default=True,
-                        help='leave out the oriented-detection (FCOS) stages (the default: they '
-                        'are not chained yet)')
+    parser.add_argument('--skip-detection', action='store_true',
+                        help='leave out the oriented-detection (rotated FCOS) stages')
     parser.add_argument('--subprocess', action='store_true',
                         help='run every stage in a fresh interpreter (slower: the OpenMMLab '
                         'stack is imported per stage)')
@@ -255,9 +259,19 @@ def main() -> None:
         outputs.setdefault('probe', {})[name] = metrics.pop('probe_dir')
         results[name] = metrics
     results_path = osp.join(work_dir, 'results.json')
+    if not args.skip_detection:
+        # The detection chain of its own tiny ViT (4 blocks, 64 px) on generated DOTA images:
+        # LoRA detector, object-feature clustering, debLoRA, export, detector (mAP per group).
+        det_dir = osp.join(work_dir, 'detection')
+        run('tools/deblora/run_tiny_detection.py', '--work-dir', det_dir, '--seed',
+            str(args.seed))
+        with open(osp.join(det_dir, 'results.json')) as f:
+            detection = json.load(f)
+        outputs['detection'] = dict(work_dir=det_dir, **detection['outputs'],
+                                    results=osp.join(det_dir, 'results.json'))
+        results['detection'] = detection['metrics']
     atomic_write_json(results_path, results, indent=2)
     outputs['metrics'] = dict(results=results_path)
-    outputs['detection'] = dict(skipped='oriented-detection stages are not chained yet')
     outputs_path = osp.join(work_dir, 'stage_outputs.json')
     atomic_write_json(outputs_path, outputs, indent=2)
 
@@ -265,15 +279,23 @@ def main() -> None:
     for stage, items in outputs.items():
         for key, path in items.items():
             print(f'[deblora-pipeline]   {stage:22s} {key:12s} {path}')
+    rows = {name: metrics for name, metrics in results.items() if name != 'detection'}
     for mode in ('all_samples', 'group_samples'):
-        if not all(mode in metrics for metrics in results.values()):
+        if not all(mode in metrics for metrics in rows.values()):
             continue
         print('[deblora-pipeline] test macro-F1 (%): overall / head / middle / tail '
               f"(LongTailF1 group_mode='{mode}')")
-        for name, metrics in results.items():
+        for name, metrics in rows.items():
             print(f'[deblora-pipeline]   {name:22s} ' + ' / '.join(
                 f'{metrics[mode][f"long-tail/{k}"]:.1f}' for k in GROUP_KEYS))
-    print('[deblora-pipeline] oriented detection: skipped (--skip-detection)')
+    if args.skip_detection:
+        print('[deblora-pipeline] oriented detection: skipped (--skip-detection)')
+    else:
+        print('[deblora-pipeline] oriented detection, DOTA mAP (%): all / head / middle / tail')
+        for name, metrics in results['detection'].items():
+            print(f'[deblora-pipeline]   {name:22s} ' + ' / '.join(
+                f'{100 * metrics[f"dota/{k}"]:.1f}'
+                for k in ('mAP', 'head_mAP', 'middle_mAP', 'tail_mAP')))
     print(f'[deblora-pipeline] stage outputs in {outputs_path}, metrics in {results_path}')
 
 
