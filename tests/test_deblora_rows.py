@@ -187,3 +187,14 @@ def test_vit_b_rows_change_only_what_they_state(row, base, changed):
     # Variables of the config file itself (e.g. `pretrained`, `backbone_checkpoint`) aside.
     differing -= {'pretrained', 'backbone_checkpoint'}
     assert differing == changed
+
+
+@pytest.mark.slow
+def test_class_counts_hook_without_a_taker_is_refused(tiny_data, tmp_path):
+    """ClassCountsHook on the plain LoRA row (cross-entropy: nothing takes counts) stops with a
+    clear error at the start of training instead of doing nothing."""
+    from mmpretrain.registry import HOOKS
+    runner = _runner_default_sampler(tiny_data, tmp_path)
+    hook = HOOKS.build(dict(type='ClassCountsHook'))
+    with pytest.raises(RuntimeError, match='no part of the model takes class counts'):
+        hook.before_train(runner)
