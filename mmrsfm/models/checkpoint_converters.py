@@ -384,24 +384,25 @@ def _is_torchscript(path: str) -> bool:
 def load_foreign_checkpoint(path: str, unsafe: bool = False) -> Dict:
     """Read a released checkpoint without unpickling arbitrary objects.
 
-    ``.safetensors`` files are read with safetensors; TorchScript archives (OpenAI's CLIP
-    ``*.pt`` files) with ``torch.jit.load``, keeping their ``state_dict()``; anything else with
+    ``.safetensors`` files are read with safetensors; anything else with
     ``torch.load(weights_only=True)``, where ``argparse.Namespace`` (the ``args`` entry of MAE /
-    SatMAE / SelectiveMAE training checkpoints) is allowed as well.
+    SatMAE / SelectiveMAE training checkpoints) is allowed as well. TorchScript archives
+    (OpenAI's CLIP ``*.pt`` files) hold code that ``torch.jit.load`` compiles and may run
+    (``__setstate__``), so they are read (their ``state_dict()``) only with ``unsafe=True``.
 
     Args:
         path (str): The checkpoint file.
-        unsafe (bool): Unpickle everything (``weights_only=False``); only for trusted files.
-            Defaults to False.
+        unsafe (bool): Unpickle everything (``weights_only=False``) and load TorchScript
+            archives; only for trusted files. Defaults to False.
 
     Returns:
         dict: The loaded checkpoint (a state dict for TorchScript and safetensors files).
 
     Raises:
         FileNotFoundError: If ``path`` is not a file.
-        ValueError: If weights-only loading refuses the file (the message names it and the
-            ``--unsafe-load-checkpoint`` way out), or a ``.safetensors`` file is given without
-            the safetensors package.
+        ValueError: If weights-only loading refuses the file or it is a TorchScript archive
+            and ``unsafe`` is False (the message names it and the ``--unsafe-load-checkpoint``
+            way out), or a ``.safetensors`` file is given without the safetensors package.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: no such file')
@@ -413,6 +414,12 @@ def load_foreign_checkpoint(path: str, unsafe: bool = False) -> Dict:
                              '(pip install safetensors), or convert the .bin release') from err
         return dict(load_file(path, device='cpu'))
     if _is_torchscript(path):
+        if not unsafe:
+            raise ValueError(
+                f'{path}: a TorchScript archive (OpenAI CLIP .pt files are): loading it compiles '
+                'and can run the code it holds. Convert open_clip\'s state-dict release '
+                '(open_clip_pytorch_model.bin) instead, or pass --unsafe-load-checkpoint if you '
+                'trust the file')
         return dict(torch.jit.load(path, map_location='cpu').state_dict())
     if unsafe:
         return torch.load(path, map_location='cpu', weights_only=False)

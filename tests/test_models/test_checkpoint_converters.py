@@ -249,7 +249,7 @@ class _NotATensor:
 
 
 def test_load_foreign_checkpoint(tmp_path):
-    """Namespaces and TorchScript archives are read; other objects refused with the file."""
+    """Namespaces are read; TorchScript and other objects only when trusted, else refused."""
     import argparse
 
     from mmrsfm.models.checkpoint_converters import load_foreign_checkpoint
@@ -259,11 +259,14 @@ def test_load_foreign_checkpoint(tmp_path):
     torch.save({'model': {'w': torch.ones(2)}, 'args': argparse.Namespace(lr=1e-3)}, path)
     loaded = load_foreign_checkpoint(path)
     assert loaded['args'].lr == 1e-3 and torch.equal(loaded['model']['w'], torch.ones(2))
-    # OpenAI's CLIP files are TorchScript archives: their state dict is read.
+    # OpenAI's CLIP files are TorchScript archives (code): read only when trusted.
     linear = torch.nn.Linear(2, 3)
     scripted = str(tmp_path / 'ViT-B-16.pt')
     torch.jit.save(torch.jit.script(linear), scripted)
-    state = load_foreign_checkpoint(scripted)
+    with pytest.raises(ValueError, match='ViT-B-16.pt: a TorchScript archive.*'
+                                         '--unsafe-load-checkpoint'):
+        load_foreign_checkpoint(scripted)
+    state = load_foreign_checkpoint(scripted, unsafe=True)
     assert set(state) == {'weight', 'bias'} and torch.equal(state['weight'], linear.weight)
     # Other objects are refused, naming the file and the way out.
     unsafe = str(tmp_path / 'unsafe.pth')

@@ -3,7 +3,8 @@
     python tools/model_converters/openclip_to_mmpretrain.py SRC DST [--unsafe-load-checkpoint]
 
 SRC: an open_clip state dict (``open_clip_pytorch_model.bin``, ``*.safetensors``, or a training
-checkpoint with ``state_dict``) or OpenAI's TorchScript ``ViT-B-16.pt``. DST holds
+checkpoint with ``state_dict``) or OpenAI's TorchScript ``ViT-B-16.pt`` (code: only with
+``--unsafe-load-checkpoint``, for a file you trust). DST holds
 ``backbone.*`` keys of a pre-norm mmpretrain ``VisionTransformer`` (see
 ``mmrsfm.models.checkpoint_converters.convert_openclip_visual``), read by the configs through
 ``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='backbone')``. The image projection
@@ -24,7 +25,8 @@ def main() -> None:
     parser.add_argument('src', help='open_clip / OpenAI CLIP checkpoint')
     parser.add_argument('dst', help='output mmpretrain backbone checkpoint')
     parser.add_argument('--unsafe-load-checkpoint', action='store_true',
-                        help='full unpickling of SRC (only for files you trust)')
+                        help='full unpickling of SRC, or a TorchScript SRC '
+                             '(only for files you trust)')
     args = parser.parse_args()
 
     from mmrsfm.models.checkpoint_converters import convert_openclip_visual, load_foreign_checkpoint
