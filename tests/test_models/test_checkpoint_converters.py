@@ -94,7 +94,10 @@ def test_convert_and_load_strictly():
 def test_tool_backbone_only(tmp_path, python):
     wrapped, _ = _timm_state()
     src, dst = str(tmp_path / 'selectivemae.pth'), str(tmp_path / 'backbone.pth')
-    torch.save(wrapped, src)
+    # The authors' training checkpoints hold their argparse namespace: read without
+    # --unsafe-load-checkpoint (weights-only, the namespace allowed).
+    import argparse
+    torch.save(dict(wrapped, args=argparse.Namespace(lr=1.5e-4)), src)
     result = run_tool([python, 'tools/model_converters/selectivemae_to_mmpretrain.py', src, dst,
                        '--backbone-only'], cwd=REPO_ROOT)
     out = torch.load(dst, weights_only=True)['state_dict']

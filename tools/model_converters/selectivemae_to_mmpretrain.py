@@ -27,20 +27,16 @@ def main() -> None:
                         help='full unpickling of SRC (only for files you trust)')
     args = parser.parse_args()
 
-    import torch
-
-    from mmrsfm.models.checkpoint_converters import convert_timm_vit
+    from mmrsfm.models.checkpoint_converters import convert_timm_vit, load_foreign_checkpoint
 
     if not osp.isfile(args.src):
         raise FileNotFoundError(f'{args.src} does not exist')
-    # The authors' files hold argparse namespaces besides the weights: weights-only loading
-    # refuses them; --unsafe-load-checkpoint reads them fully.
+    # The authors' files hold an argparse namespace besides the weights: read weights-only with
+    # the namespace allowed; anything else needs --unsafe-load-checkpoint (trusted files only).
     try:
-        source = torch.load(args.src, map_location='cpu',
-                            weights_only=not args.unsafe_load_checkpoint)
-    except Exception as err:
-        raise SystemExit(f'{args.src}: {err}\nIf you trust this file, add '
-                         '--unsafe-load-checkpoint.') from err
+        source = load_foreign_checkpoint(args.src, unsafe=args.unsafe_load_checkpoint)
+    except ValueError as err:
+        raise SystemExit(str(err)) from err
     state, unused = convert_timm_vit(source, neck_prefix=None if args.backbone_only else 'neck.')
     atomic_torch_save({'state_dict': state, 'meta': dict(source=args.src)}, args.dst)
     print(f'[selectivemae_to_mmpretrain] wrote {len(state)} tensors to {args.dst}')
