@@ -82,20 +82,19 @@ def _target_backbone(args, encoder):
 
 def main() -> None:
     args = parse_args()
-    import torch
-
-    from mmrsfm.models.checkpoint_converters import convert_vit_to_benchmark
+    from mmrsfm.models.checkpoint_converters import (convert_vit_to_benchmark,
+                                                     load_foreign_checkpoint)
 
     if not osp.isfile(args.src):
         raise SystemExit(f'{args.src}: no such file')
     if args.img_size and len(args.img_size) > 2:
         raise SystemExit(f'--img-size takes H or H W, got {args.img_size}')
+    # Weights-only, with the argparse namespace of the authors' training checkpoints allowed;
+    # anything else needs --unsafe-load-checkpoint (trusted files only).
     try:
-        source = torch.load(args.src, map_location='cpu',
-                            weights_only=not args.unsafe_load_checkpoint)
-    except Exception as err:
-        raise SystemExit(f'{args.src}: {err}\nIf you trust this file, add '
-                         '--unsafe-load-checkpoint.') from err
+        source = load_foreign_checkpoint(args.src, unsafe=args.unsafe_load_checkpoint)
+    except ValueError as err:
+        raise SystemExit(str(err)) from err
     try:
         encoder, unused, fmt = convert_vit_to_benchmark(source)
     except ValueError as err:
