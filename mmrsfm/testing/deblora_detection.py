@@ -3,7 +3,9 @@
 The stages a user runs at full scale with the ``configs/deblora/*fcos*`` configs, here with their
 ViT-tiny siblings, each through the repository's command-line tools in a subprocess:
 
-1. stage 1   ``tools/train.py``  LoRA rotated FCOS (LoRA on a random "pretrained" tiny ViT);
+1. stage 1   ``tools/train.py``  LoRA rotated FCOS (LoRA on the foundation model: a given ViT
+   checkpoint, e.g. the SelectiveMAE one of ``tools/deblora/run_pipeline.py``, or a seeded
+   random tiny ViT);
 2. stage 2   ``tools/deblora/cluster_features.py`` (object features pooled from the ground-truth
    boxes, k-means, de-biased centres, calibration; writes the stage-3 init file);
 3. stage 3   ``tools/train.py``  debLoRA (``DetDebLoRA``, teacher frozen, adapter trained);
@@ -11,7 +13,9 @@ ViT-tiny siblings, each through the repository's command-line tools in a subproc
 5. stage 4   ``tools/train.py`` + ``tools/test.py``: rotated FCOS on the frozen debLoRA
    backbone; ``tools/test.py`` of the stage-1 detector gives the LoRA row.
 
-Both test runs report DOTA mAP and head / middle / tail mAP (``GroupedMAPMetric``).
+Both test runs report DOTA mAP and head / middle / tail mAP (``GroupedMAPMetric``). The ViT
+of every stage takes the architecture of the foundation checkpoint through ``--cfg-options``
+(:func:`detection_arch_options`), so the tiny configs serve any small ViT.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -40,6 +44,82 @@ TINY_DETECTION_CONFIGS: Dict[str, str] = {
 #: (ship, large- and small-vehicle) 12, the middle ones 6, the tail ones 2 (imbalance ratio 6,
 #: so with ``--scale`` 2 the tail classes get alpha 1/3).
 TINY_TRAIN_COUNTS = (6, 2, 6, 2, 12, 12, 12, 6, 2, 6, 2, 2, 6, 6, 2)
+#: Strides (pixels) of the tiny detectors' pyramid levels (their ``bbox_head.strides``).
+PYRAMID_STRIDES = (4, 8, 16, 32)
+#: Rescale factors ``mmseg.Feature2Pyramid`` implements.
+_FEATURE2PYRAMID_RESCALES = (4, 2, 1, 0.5, 0.25)
+
+
+def detection_arch_options(checkpoint: str, num_heads: int = 2) -> Dict[str, List[str]]:
+    """``--cfg-options`` that give the tiny detection configs the ViT of ``checkpoint``.
+
+    Embedding width, depth, feed-forward width and patch size are read from the tensor shapes
+    of the ``backbone.*`` keys (``patch_embed.projection.weight``, ``layers.<i>.`` and
+    ``layers.0.ffn.layers.0.0.weight``); the head count cannot be, hence ``num_heads``. The
+    image size stays the configs' 64 px: mmpretrain's ``VisionTransformer`` resizes a
+    checkpoint's ``pos_embed`` to it on load (``_prepare_pos_embed``, bicubic). Four pyramid
+    levels of strides :data:`PYRAMID_STRIDES` are kept: with 4 or more blocks, 4 evenly spaced
+    block outputs are rescaled to them (``mmseg.Feature2Pyramid``); with fewer blocks, every
+    block output feeds one of the finest levels and the last one also the coarser levels
+    (:class:`~mmrsfm.models.necks.RepeatLastFeature2Pyramid`).
+
+    Args:
+        checkpoint (str): An mmpretrain ViT checkpoint with ``backbone.*`` keys.
+        num_heads (int): Attention heads of the ViT. Defaults to 2 (the debLoRA tiny ViT's).
+
+    Returns:
+        dict[str, list[str]]: Per stage of :data:`TINY_DETECTION_CONFIGS` (``'lora'``,
+        ``'deblora'``, ``'detector'``), ``key=value`` options for its config.
+
+    Raises:
+        ValueError: ``checkpoint`` has no ``backbone.patch_embed.projection.weight`` or
+            ``backbone.layers.*`` keys, ``embed_dims`` is not divisible by ``num_heads``, or
+            its patch size gives pyramid rescales ``mmseg.Feature2Pyramid`` lacks.
+    """
+    from mmrsfm.compat import load_from_local
+
+    state = load_from_local(checkpoint, map_location='cpu')
+    state = state.get('state_dict', state)
+    patch_key = 'backbone.patch_embed.projection.weight'
+    layers = {int(k.split('.')[2]) for k in state if k.startswith('backbone.layers.')}
+    if patch_key not in state or not layers:
+        raise ValueError(f'{checkpoint}: expected an mmpretrain VisionTransformer checkpoint '
+                         f'with backbone.* keys ({patch_key}, backbone.layers.<i>.*); found '
+                         f'{sorted(state)[:5]}...')
+    embed_dims, _, patch_size, _ = state[patch_key].shape
+    num_layers = max(layers) + 1
+    ffn = state['backbone.layers.0.ffn.layers.0.0.weight'].shape[0]
+    if embed_dims % num_heads:
+        raise ValueError(f'{checkpoint}: embed_dims {embed_dims} is not divisible by '
+                         f'num_heads {num_heads}')
+    rescales = [patch_size / stride for stride in PYRAMID_STRIDES]
+    if any(r not in _FEATURE2PYRAMID_RESCALES for r in rescales):
+        raise ValueError(f'{checkpoint}: patch size {patch_size} needs pyramid rescales '
+                         f'{rescales} for strides {PYRAMID_STRIDES}; mmseg.Feature2Pyramid has '
+                         f'only {_FEATURE2PYRAMID_RESCALES}')
+
+    def listed(values: Sequence) -> str:
+        return '[' + ','.join(f'{v:g}' for v in values) + ']'
+
+    neck = [f'model.neck.0.embed_dim={embed_dims}', f'model.neck.0.rescales={listed(rescales)}',
+            f'model.neck.1.in_channels={listed([embed_dims] * len(PYRAMID_STRIDES))}']
+    if num_layers >= len(PYRAMID_STRIDES):
+        step = num_layers / len(PYRAMID_STRIDES)
+        out_indices = [round(step * (i + 1)) - 1 for i in range(len(PYRAMID_STRIDES))]
+    else:
+        out_indices = list(range(num_layers))
+        neck.append('model.neck.0.type=RepeatLastFeature2Pyramid')
+
+    def vit(prefix: str) -> List[str]:
+        return [f'{prefix}.arch.embed_dims={embed_dims}', f'{prefix}.arch.num_layers={num_layers}',
+                f'{prefix}.arch.num_heads={num_heads}',
+                f'{prefix}.arch.feedforward_channels={ffn}',
+                f'{prefix}.patch_size={patch_size}', f'{prefix}.out_indices={listed(out_indices)}']
+
+    return dict(
+        lora=[*vit('model.backbone.module'), *neck],
+        deblora=[*vit('model.backbone.module'), f'model.feat_dim={embed_dims}'],
+        detector=[*vit('model.backbone'), f'model.backbone.frozen_stages={num_layers}', *neck])
 
 
 def write_long_tailed_dota(root: str,
@@ -105,18 +185,24 @@ def _metrics(stdout: str) -> Dict[str, float]:
     return json.loads(line[len('metrics: '):])
 
 
-def run_tiny_detection_chain(work_dir: str, seed: int = 0) -> Dict[str, object]:
+def run_tiny_detection_chain(work_dir: str, seed: int = 0,
+                             pretrained: Optional[str] = None) -> Dict[str, object]:
     """Run debLoRA detection stages 1-4 on tiny generated long-tailed DOTA data (CPU, minutes).
 
     Writes under ``work_dir``: ``data/`` (``trainval`` with :data:`TINY_TRAIN_COUNTS`
-    objects, ``val`` with 2 per class), ``vit-tiny-init.pth`` (random "pretrained" ViT, seeded),
-    ``lora/`` (stage 1, ``calibration.npz`` / ``.json`` and ``calibration_init.pth`` of
-    stage 2), ``deblora/`` (stage 3), ``backbone_debLoRA.pth`` (export), ``detector/`` (stage 4)
-    and ``results.json``.
+    objects, ``val`` with 2 per class), ``vit-tiny-init.pth`` (random "pretrained" ViT, seeded;
+    only without ``pretrained``), ``lora/`` (stage 1, ``calibration.npz`` / ``.json`` and
+    ``calibration_init.pth`` of stage 2), ``deblora/`` (stage 3), ``backbone_debLoRA.pth``
+    (export), ``detector/`` (stage 4) and ``results.json``. Every stage's ViT takes the
+    foundation checkpoint's architecture (:func:`detection_arch_options`).
 
     Args:
         work_dir (str): Output folder (created).
         seed (int): Seed of the ViT init, the training runs and the k-means. Defaults to 0.
+        pretrained (str, optional): The foundation model: an mmpretrain ViT checkpoint with
+            ``backbone.*`` keys (e.g. the converted SelectiveMAE encoder of
+            ``tools/deblora/run_pipeline.py``), 2 attention heads. Defaults to None (a seeded
+            random ViT of the configs' ``tiny_vit``).
 
     Returns:
         dict: ``outputs`` (stage name -> file), ``commands`` (the commands run, in order) and
@@ -133,12 +219,17 @@ def run_tiny_detection_chain(work_dir: str, seed: int = 0) -> Dict[str, object]:
     write_long_tailed_dota(data_root, 'val', [2] * len(DOTA_CLASSES), seed=1)
 
     cfgs = TINY_DETECTION_CONFIGS
-    init = osp.join(work_dir, 'vit-tiny-init.pth')
-    torch.manual_seed(seed)
-    vit_cfg = dict(Config.fromfile(cfgs['lora']).tiny_vit, init_cfg=None)
-    vit_cfg['type'] = vit_cfg['type'].split('.')[-1]
-    vit = MODELS.build(vit_cfg)
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}}, init)
+    if pretrained is None:
+        init = osp.join(work_dir, 'vit-tiny-init.pth')
+        torch.manual_seed(seed)
+        vit_cfg = dict(Config.fromfile(cfgs['lora']).tiny_vit, init_cfg=None)
+        vit_cfg['type'] = vit_cfg['type'].split('.')[-1]
+        vit = MODELS.build(vit_cfg)
+        torch.save({'state_dict': {f'backbone.{k}': v for k, v in vit.state_dict().items()}},
+                   init)
+    else:
+        init = osp.abspath(pretrained)
+    arch = detection_arch_options(init)
 
     lora_dir, deblora_dir = osp.join(work_dir, 'lora'), osp.join(work_dir, 'deblora')
     detector_dir = osp.join(work_dir, 'detector')
@@ -147,29 +238,30 @@ def run_tiny_detection_chain(work_dir: str, seed: int = 0) -> Dict[str, object]:
     backbone = osp.join(work_dir, 'backbone_debLoRA.pth')
     data = [f'{s}_dataloader.dataset.data_root={data_root}' for s in ('train', 'val', 'test')]
     common = [f'randomness.seed={seed}', *data]
-    vit_init = f'model.backbone.module.init_cfg.checkpoint={init}'
+    vit_init = [f'model.backbone.module.init_cfg.checkpoint={init}', *arch['lora']]
     log: List[str] = []
 
-    _run(['tools/train.py', cfgs['lora'], '--work-dir', lora_dir, '--cfg-options', vit_init,
+    _run(['tools/train.py', cfgs['lora'], '--work-dir', lora_dir, '--cfg-options', *vit_init,
           *common], log)
     stage1 = osp.join(lora_dir, 'epoch_2.pth')
     _run(['tools/deblora/cluster_features.py', cfgs['lora'], stage1, '--out', calibration,
-          '--num-clusters', '4', '--scale', '2', '--seed', str(seed), '--cfg-options', vit_init,
+          '--num-clusters', '4', '--scale', '2', '--seed', str(seed), '--cfg-options', *vit_init,
           *data], log)
     _run(['tools/train.py', cfgs['deblora'], '--work-dir', deblora_dir, '--cfg-options',
-          f'model.init_cfg.checkpoint={stage3_init}', f'randomness.seed={seed}', data[0]], log)
+          f'model.init_cfg.checkpoint={stage3_init}', *arch['deblora'], f'randomness.seed={seed}',
+          data[0]], log)
     stage3 = osp.join(deblora_dir, 'epoch_2.pth')
-    _run(['tools/model_converters/export_lora_backbone.py', cfgs['deblora'], stage3, backbone],
-         log)
-    detector_init = f'model.backbone.init_cfg.checkpoint={backbone}'
+    _run(['tools/model_converters/export_lora_backbone.py', cfgs['deblora'], stage3, backbone,
+          '--cfg-options', *arch['deblora']], log)
+    detector_init = [f'model.backbone.init_cfg.checkpoint={backbone}', *arch['detector']]
     _run(['tools/train.py', cfgs['detector'], '--work-dir', detector_dir, '--cfg-options',
-          detector_init, *common], log)
+          *detector_init, *common], log)
     metrics = {
         'LoRA': _metrics(_run(['tools/test.py', cfgs['lora'], stage1, '--work-dir', lora_dir,
-                               '--cfg-options', vit_init, *common], log)),
+                               '--cfg-options', *vit_init, *common], log)),
         'debLoRA': _metrics(_run(['tools/test.py', cfgs['detector'],
                                   osp.join(detector_dir, 'epoch_2.pth'), '--work-dir',
-                                  detector_dir, '--cfg-options', detector_init, *common], log)),
+                                  detector_dir, '--cfg-options', *detector_init, *common], log)),
     }
     result = dict(
         outputs=dict(data=data_root, vit_init=init, stage1=stage1, calibration=calibration,

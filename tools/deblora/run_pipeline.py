@@ -23,8 +23,10 @@ class-balanced sampling and LoRA + logit-adjusted loss.
 
 8. ``detection``     tools/deblora/run_tiny_detection.py: debLoRA for rotated FCOS on generated
    DOTA images (LoRA detector, object-feature clustering, debLoRA, export, detector on the
-   de-biased backbone; head / middle / tail mAP). It starts from its own seeded random tiny
-   ViT (4 blocks, 64 px), not from the SelectiveMAE stage. ``--skip-detection`` leaves it out.
+   de-biased backbone; head / middle / tail mAP), with ``--pretrained`` the converted
+   SelectiveMAE backbone of stage 2: the detection ViT takes its architecture (64 wide, 2
+   blocks) and its ``pos_embed`` is resized from 32 to 64 px on load. ``--skip-detection``
+   leaves it out.
 
 At the end it prints every stage output (work dirs, checkpoints, calibration files, metrics
 JSON) and the test macro-F1 (overall / head / middle / tail, ``LongTailF1``'s ``'all_samples'``
@@ -260,11 +262,11 @@ def main() -> None:
         results[name] = metrics
     results_path = osp.join(work_dir, 'results.json')
     if not args.skip_detection:
-        # The detection chain of its own tiny ViT (4 blocks, 64 px) on generated DOTA images:
+        # The detection chain from the SelectiveMAE backbone on generated 64 px DOTA images:
         # LoRA detector, object-feature clustering, debLoRA, export, detector (mAP per group).
         det_dir = osp.join(work_dir, 'detection')
         run('tools/deblora/run_tiny_detection.py', '--work-dir', det_dir, '--seed',
-            str(args.seed))
+            str(args.seed), '--pretrained', pretrained)
         with open(osp.join(det_dir, 'results.json')) as f:
             detection = json.load(f)
         outputs['detection'] = dict(work_dir=det_dir, **detection['outputs'],

@@ -2,7 +2,13 @@
 data, on CPU in a few minutes: stage 1 (LoRA detector), stage 2 (object-feature clustering and
 calibration), stage 3 (debLoRA), export, stage 4 (detector on the de-biased backbone).
 
-    python tools/deblora/run_tiny_detection.py [--work-dir work_dirs/deblora_fcos_tiny] [--seed 0]
+    python tools/deblora/run_tiny_detection.py [--work-dir work_dirs/deblora_fcos_tiny] [--seed 0] \
+        [--pretrained CKPT]
+
+The foundation model of every stage is ``--pretrained`` (an mmpretrain ViT checkpoint with
+``backbone.*`` keys and 2 attention heads, e.g. the converted SelectiveMAE encoder of
+``tools/deblora/run_pipeline.py``; the ViT of the configs takes its architecture) or, without
+it, a seeded random tiny ViT.
 
 Prints the test mAP and head / middle / tail mAP of the LoRA detector and of the stage-4
 detector; everything is written under --work-dir (see
@@ -21,10 +27,13 @@ def main() -> None:
     parser.add_argument('--work-dir', default='work_dirs/deblora_fcos_tiny')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the ViT init, the training runs and the k-means')
+    parser.add_argument('--pretrained', default=None,
+                        help='foundation ViT checkpoint (backbone.* keys, 2 heads); default: a '
+                        'seeded random tiny ViT')
     args = parser.parse_args()
 
     from mmrsfm.testing.deblora_detection import run_tiny_detection_chain
-    result = run_tiny_detection_chain(args.work_dir, args.seed)
+    result = run_tiny_detection_chain(args.work_dir, args.seed, args.pretrained)
     for command in result['commands']:
         print(f'[deblora-fcos-tiny] ran {command}')
     print('[deblora-fcos-tiny] DOTA mAP (%): all / head / middle / tail')
