@@ -1,5 +1,7 @@
 """CenterCropAsInput: the crop (image, label) by hand, ori_shape set to the crop, and mmseg's
-segmentor then predicts at the label's size (which mmcv's plain CenterCrop breaks)."""
+segmentor then predicts at the label's size (which mmcv's plain CenterCrop breaks).
+
+Module under test: ``mmrsfm/datasets/transforms/center_crop.py``."""
 import numpy as np
 import torch
 from mmengine.config import ConfigDict

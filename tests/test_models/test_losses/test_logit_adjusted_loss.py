@@ -1,5 +1,9 @@
 """LogitAdjustedLoss against a hand computation of Menon et al.'s logit-adjusted cross-entropy,
-its reductions to plain cross-entropy, soft labels, errors, and its use in mmpretrain's head."""
+its reductions to plain cross-entropy, soft labels, errors, and its use in mmpretrain's head.
+
+Module under test: ``mmrsfm/models/losses/logit_adjusted_loss.py`` (its priors come from
+``mmrsfm/engine/hooks/class_counts_hook.py``, run through the Runner in
+tests/test_deblora_rows.py)."""
 import math
 
 import numpy as np

@@ -1,4 +1,6 @@
-"""RepeatLastFeature2Pyramid: mmseg's Feature2Pyramid for fewer block outputs than levels."""
+"""RepeatLastFeature2Pyramid: mmseg's Feature2Pyramid for fewer block outputs than levels.
+
+Module under test: ``mmrsfm/models/necks/repeat_last_feature2pyramid.py``."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,6 +1,8 @@
 """Detection debLoRA stage 3 (mmrsfm.models.peft.DetDebLoRA) on a tiny ViT and rotated boxes:
 the teacher is frozen, only g_phi's LoRA trains, and the loss is the hand-computed MSE between
-the student's pooled object features and the calibrated teacher features."""
+the student's pooled object features and the calibrated teacher features.
+
+Module under test: ``mmrsfm/models/peft/det_deblora.py``."""
 import numpy as np
 import pytest
 import torch
